@@ -1,0 +1,91 @@
+package builder
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	rspec "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/polyarch/polyarch/emulation"
+	"go.podman.io/storage/pkg/unshare"
+)
+
+// inNamespaceEnv marks a polyarch process already running in its own user
+// and mount namespace.
+const inNamespaceEnv = "_POLYARCH_USERNS"
+
+// InOwnNamespace reports whether this process runs in the user namespace
+// that polyarch created for the build.
+func InOwnNamespace() bool {
+	return os.Getenv(inNamespaceEnv) != ""
+}
+
+// EnterNamespace re-executes the running command inside a new user and
+// mount namespace when the build needs one: always when not root (through
+// newuidmap and /etc/subuid, as podman does), and as root when emulation
+// uses private binfmt_misc handlers. When it re-executes, the parent exits
+// with the child's status and EnterNamespace does not return. It returns
+// nil when the current process should build itself.
+func EnterNamespace(o Options) error {
+	if InOwnNamespace() {
+		return nil
+	}
+	mode, err := emulation.ParseMode(o.Emulation.Mode)
+	if err != nil {
+		return err
+	}
+	private := false
+	if mode != emulation.ModeHost {
+		ok, why := emulation.PrivateSupported()
+		if !ok && mode == emulation.ModePrivate {
+			return fmt.Errorf("--emulation=private is not available: %s; use --emulation=host (as root, or after `sudo polyarch emulation install`)", why)
+		}
+		private = ok
+	}
+	if os.Geteuid() != 0 {
+		if err := os.Setenv(inNamespaceEnv, "rootless"); err != nil {
+			return err
+		}
+		unshare.MaybeReexecUsingUserNamespace(false)
+		return nil
+	}
+	if !private {
+		return nil
+	}
+	return reexecAsRootInNamespace(o)
+}
+
+// reexecAsRootInNamespace runs this command again as root in a user
+// namespace mapping every ID to itself, so it may mount its own
+// binfmt_misc while reading and writing root's store unchanged.
+func reexecAsRootInNamespace(o Options) error {
+	opts, err := ResolveStoreOptions(o.Store)
+	if err != nil {
+		return err
+	}
+	encoded, err := encodeStoreEnv(opts)
+	if err != nil {
+		return err
+	}
+	full := []rspec.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 4294967295}}
+	cmd := unshare.Command(append([]string{os.Args[0] + "-in-a-user-namespace"}, os.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), inNamespaceEnv+"=root", storeEnv+"="+encoded, unshare.UsernsEnvName+"=done")
+	cmd.UnshareFlags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS
+	cmd.UidMappings, cmd.GidMappings = full, full
+	cmd.GidMappingsEnableSetgroups = true
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	forward := make(chan os.Signal, 4)
+	signal.Notify(forward, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	cmd.Hook = func(int) error {
+		go func() {
+			for s := range forward {
+				_ = cmd.Cmd.Process.Signal(s)
+			}
+		}()
+		return nil
+	}
+	unshare.ExecRunnable(cmd, nil)
+	return nil
+}

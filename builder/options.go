@@ -1,0 +1,208 @@
+package builder
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// PullPolicy says when base images are fetched from their source.
+type PullPolicy string
+
+// Pull policies, as podman build spells them.
+const (
+	PullAlways  PullPolicy = "always"
+	PullMissing PullPolicy = "missing"
+	PullNever   PullPolicy = "never"
+)
+
+// ParsePullPolicy accepts always, missing (also "true"/"ifmissing") and never
+// (also "false").
+func ParsePullPolicy(s string) (PullPolicy, error) {
+	switch strings.ToLower(s) {
+	case "", "missing", "ifmissing", "true":
+		return PullMissing, nil
+	case "always":
+		return PullAlways, nil
+	case "never", "false":
+		return PullNever, nil
+	}
+	return "", fmt.Errorf("invalid --pull value %q: use always, missing or never", s)
+}
+
+// OutputType names where a build's index is written besides local storage.
+type OutputType string
+
+// Output types accepted by --output type=...
+const (
+	OutputOCI        OutputType = "oci"
+	OutputOCIArchive OutputType = "oci-archive"
+)
+
+// Output is one extra destination of the built index.
+type Output struct {
+	Type OutputType
+	// Dest is a directory for OutputOCI and a file for OutputOCIArchive.
+	Dest string
+}
+
+// StoreOptions locates the containers-storage store. Empty fields take
+// the defaults podman uses for the current user, including storage.conf.
+type StoreOptions struct {
+	Root    string
+	RunRoot string
+	Driver  string
+}
+
+// Options describes one multi-platform build. The zero value of each field
+// is its documented default.
+type Options struct {
+	// ContextDir is the build context directory. Required.
+	ContextDir string
+	// Containerfile is the path of the Containerfile; default: Containerfile,
+	// then Dockerfile, in ContextDir.
+	Containerfile string
+	// Tags name the resulting index in local storage. Default: none (the
+	// index is stored untagged and reported by ID).
+	Tags []string
+	// Platforms to build, in the order the index lists them. Default: the host's.
+	Platforms []specs.Platform
+	// BuildArgs are --build-arg values.
+	BuildArgs map[string]string
+	// Target is the stage to build; default: the last.
+	Target string
+	// Jobs is how many platforms are built at once; default (0): all.
+	Jobs int
+	// NoCache disables the layer cache.
+	NoCache bool
+	// Pull is the pull policy for base images; default: missing.
+	Pull PullPolicy
+	// TLSVerify false allows http and self-signed registries for bases.
+	// Default (nil): verify.
+	TLSVerify *bool
+	// Outputs are written after the index is stored, each atomically.
+	Outputs []Output
+	// Store locates local containers-storage.
+	Store StoreOptions
+	// Emulation configures qemu-user-static handlers for foreign platforms.
+	Emulation EmulationOptions
+	// Stdout receives build step output, prefixed by platform. Default: discard.
+	Stdout io.Writer
+	// Stderr receives progress and warnings, prefixed by platform. Default: discard.
+	Stderr io.Writer
+	// Quiet suppresses step output.
+	Quiet bool
+}
+
+// EmulationOptions configures emulation of foreign platforms.
+type EmulationOptions struct {
+	// Mode is auto, private or host (see package emulation). Default: auto.
+	Mode string
+	// QEMUDir is searched for qemu-*-static first; default: POLYARCH_QEMU_DIR,
+	// then the usual locations.
+	QEMUDir string
+}
+
+// PlatformImage is one platform's image of a Result.
+type PlatformImage struct {
+	Platform specs.Platform
+	// ImageID is the image's ID in local storage.
+	ImageID string
+	// Digest is the digest of the image's manifest.
+	Digest string
+}
+
+// Result describes a finished build.
+type Result struct {
+	// IndexID is the ID of the index (manifest list) in local storage.
+	IndexID string
+	// IndexDigest is the digest of the stored index.
+	IndexDigest string
+	// Images are the platform images, in requested platform order.
+	Images []PlatformImage
+}
+
+// resolveContainerfile fills Containerfile with its default and checks
+// that context and file exist.
+func (o *Options) resolveContainerfile() error {
+	if o.ContextDir == "" {
+		return fmt.Errorf("no build context given: pass a directory, e.g. polyarch build .")
+	}
+	st, err := os.Stat(o.ContextDir)
+	if err != nil || !st.IsDir() {
+		return fmt.Errorf("build context %q is not a directory", o.ContextDir)
+	}
+	if o.Containerfile != "" {
+		if _, err := os.Stat(o.Containerfile); err != nil {
+			return fmt.Errorf("reading Containerfile %q: %w", o.Containerfile, err)
+		}
+		return nil
+	}
+	for _, name := range []string{"Containerfile", "Dockerfile"} {
+		p := filepath.Join(o.ContextDir, name)
+		if _, err := os.Stat(p); err == nil {
+			o.Containerfile = p
+			return nil
+		}
+	}
+	return fmt.Errorf("no Containerfile or Dockerfile in %q: pass one with -f", o.ContextDir)
+}
+
+// validate checks the options for contradictions before any work starts.
+func (o *Options) validate() error {
+	if err := o.resolveContainerfile(); err != nil {
+		return err
+	}
+	if o.Jobs < 0 {
+		return fmt.Errorf("invalid --jobs %d: use 0 (all platforms at once) or more", o.Jobs)
+	}
+	if o.Pull == "" {
+		o.Pull = PullMissing
+	}
+	if len(o.Platforms) == 0 {
+		o.Platforms = []specs.Platform{HostPlatform()}
+	}
+	for _, out := range o.Outputs {
+		if out.Dest == "" {
+			return fmt.Errorf("--output type=%s needs dest=PATH", out.Type)
+		}
+		if out.Type != OutputOCI && out.Type != OutputOCIArchive {
+			return fmt.Errorf("unsupported --output type %q: use oci or oci-archive", out.Type)
+		}
+	}
+	return nil
+}
+
+// ParseOutput parses a --output value such as "type=oci,dest=./dir".
+func ParseOutput(s string) (Output, error) {
+	var out Output
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return out, fmt.Errorf("invalid --output %q: expected type=oci,dest=DIR or type=oci-archive,dest=FILE", s)
+		}
+		switch strings.TrimSpace(k) {
+		case "type":
+			out.Type = OutputType(v)
+		case "dest":
+			out.Dest = v
+		default:
+			return out, fmt.Errorf("invalid --output %q: unknown key %q (use type and dest)", s, k)
+		}
+	}
+	switch out.Type {
+	case OutputOCI, OutputOCIArchive:
+	case "":
+		return out, fmt.Errorf("invalid --output %q: missing type= (oci or oci-archive)", s)
+	default:
+		return out, fmt.Errorf("invalid --output %q: unsupported type %q (use oci or oci-archive)", s, out.Type)
+	}
+	if out.Dest == "" {
+		return out, fmt.Errorf("invalid --output %q: missing dest=", s)
+	}
+	return out, nil
+}

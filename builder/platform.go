@@ -1,0 +1,115 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"syscall"
+
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/buildah/define"
+	"go.podman.io/buildah/imagebuildah"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// buildPlatforms builds every platform, at most o.Jobs at once, and
+// returns their images in the requested order. The first failure cancels
+// the other platforms.
+func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, error) {
+	images := make([]PlatformImage, len(o.Platforms))
+	g, gctx := errgroup.WithContext(ctx)
+	if o.Jobs > 0 {
+		g.SetLimit(o.Jobs)
+	}
+	stdout, stderr := &lockedWriter{w: orDiscard(o.Stdout)}, &lockedWriter{w: orDiscard(o.Stderr)}
+	for i, p := range o.Platforms {
+		g.Go(func() error {
+			id, err := buildOne(gctx, o, store, sys, p, stdout, stderr)
+			if err != nil {
+				return platformError(FormatPlatform(p), err)
+			}
+			images[i] = PlatformImage{Platform: p, ImageID: id}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("build interrupted: %w", err)
+	}
+	return images, nil
+}
+
+// buildOne builds the Containerfile for one platform with buildah and
+// returns the ID of the image it committed.
+func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, p specs.Platform, stdout, stderr *lockedWriter) (string, error) {
+	name := FormatPlatform(p)
+	out, errw := newPrefixWriter(stdout, name), newPrefixWriter(stderr, name)
+	defer out.Flush()
+	defer errw.Flush()
+	opts := buildahOptions(o, sys, p)
+	opts.Out, opts.Err, opts.ReportWriter = out, errw, errw
+	if o.Quiet {
+		opts.ReportWriter = nil
+	}
+	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// buildahOptions translates polyarch's options for one platform.
+func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) define.BuildOptions {
+	platformSys := *sys
+	jobs := 1
+	return define.BuildOptions{
+		ContextDirectory:        o.ContextDir,
+		PullPolicy:              pullPolicy(o.Pull),
+		Isolation:               define.IsolationChroot,
+		Args:                    maps.Clone(o.BuildArgs),
+		Target:                  o.Target,
+		NoCache:                 o.NoCache,
+		Layers:                  true,
+		RemoveIntermediateCtrs:  true,
+		ForceRmIntermediateCtrs: true,
+		Quiet:                   o.Quiet,
+		OutputFormat:            define.OCIv1ImageManifest,
+		SystemContext:           &platformSys,
+		SignaturePolicyPath:     sys.SignaturePolicyPath,
+		Platforms:               []struct{ OS, Arch, Variant string }{{p.OS, p.Architecture, p.Variant}},
+		CommonBuildOpts:         &define.CommonBuildOptions{Ulimit: currentUlimits()},
+		NetworkInterface:        hostNetwork{},
+		ConfigureNetwork:        define.NetworkEnabled,
+		Jobs:                    &jobs,
+		SkipUnusedStages:        types.OptionalBoolTrue,
+		MaxPullPushRetries:      2,
+	}
+}
+
+// pullPolicy maps polyarch's pull policy to buildah's.
+func pullPolicy(p PullPolicy) define.PullPolicy {
+	switch p {
+	case PullAlways:
+		return define.PullAlways
+	case PullNever:
+		return define.PullNever
+	}
+	return define.PullIfMissing
+}
+
+// currentUlimits returns the process's own NOFILE and NPROC limits, so
+// buildah does not try to raise them (refused without CAP_SYS_RESOURCE).
+func currentUlimits() []string {
+	var out []string
+	for name, res := range map[string]int{"nofile": syscall.RLIMIT_NOFILE, "nproc": 6 /* RLIMIT_NPROC */} {
+		var rl syscall.Rlimit
+		if err := syscall.Getrlimit(res, &rl); err == nil {
+			out = append(out, fmt.Sprintf("%s=%d:%d", name, rl.Cur, rl.Max))
+		}
+	}
+	return out
+}

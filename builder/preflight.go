@@ -1,0 +1,196 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/polyarch/polyarch/index"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/docker/reference"
+	is "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/transports/alltransports"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+)
+
+// baseNeed is one (image, platform) pair a build needs.
+type baseNeed struct {
+	Image    string
+	Platform specs.Platform
+}
+
+// plan is what preflight learned about a build.
+type plan struct {
+	File *containerfile
+	// Emulated lists the foreign platforms whose RUN steps need emulation.
+	Emulated []specs.Platform
+}
+
+// preflight parses the Containerfile, checks that every base image exists
+// for every platform that needs it and lists the platforms needing
+// emulation. Nothing is built or pulled.
+func preflight(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) (*plan, error) {
+	cf, err := parseContainerfile(o.Containerfile)
+	if err != nil {
+		return nil, err
+	}
+	needs, emulated, err := collectNeeds(cf, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBases(ctx, o, store, sys, needs); err != nil {
+		return nil, err
+	}
+	return &plan{File: cf, Emulated: emulated}, nil
+}
+
+// collectNeeds lists the base images per platform and the platforms
+// whose RUN steps execute foreign code.
+func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, error) {
+	var needs []baseNeed
+	var emulated []specs.Platform
+	seenNeed := map[string]bool{}
+	seenEmu := map[string]bool{}
+	for _, target := range o.Platforms {
+		for i, s := range cf.Stages {
+			p, err := cf.stagePlatform(s, o.BuildArgs, target)
+			if err != nil {
+				return nil, nil, err
+			}
+			if s.HasRun && !isHostPlatform(p) && !seenEmu[FormatPlatform(p)] {
+				seenEmu[FormatPlatform(p)] = true
+				emulated = append(emulated, p)
+			}
+			base := cf.expand(s.Base, o.BuildArgs, target)
+			if strings.EqualFold(base, "scratch") || cf.stageIndex(base, i) >= 0 {
+				continue
+			}
+			key := base + "|" + FormatPlatform(p)
+			if !seenNeed[key] {
+				seenNeed[key] = true
+				needs = append(needs, baseNeed{Image: base, Platform: p})
+			}
+		}
+	}
+	return needs, emulated, nil
+}
+
+// isHostPlatform reports whether p is the machine's own platform.
+func isHostPlatform(p specs.Platform) bool {
+	return FormatPlatform(p) == FormatPlatform(HostPlatform())
+}
+
+// checkBases resolves each base image once and reports every missing
+// (image, platform) pair in one error.
+func checkBases(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, needs []baseNeed) error {
+	offered := map[string][]specs.Platform{}
+	var problems []string
+	for _, n := range needs {
+		have, ok := offered[n.Image]
+		if !ok {
+			var err error
+			have, err = basePlatforms(ctx, o, store, sys, n.Image)
+			if err != nil {
+				problems = append(problems, err.Error())
+				offered[n.Image] = nil
+				continue
+			}
+			offered[n.Image] = have
+		}
+		if have != nil && !index.Offers(have, n.Platform) {
+			problems = append(problems, fmt.Sprintf("%s has no %s image; it has %s", n.Image, FormatPlatform(n.Platform), index.FormatPlatforms(have)))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("base images are missing for the requested platforms, nothing was built:\n  %s\n(drop those platforms from --platform, or use bases that provide them)", strings.Join(problems, "\n  "))
+}
+
+// basePlatforms returns every platform the base image offers across the
+// sources the pull policy allows: local storage, then its registry or
+// transport.
+func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, name string) ([]specs.Platform, error) {
+	refs, err := baseReferences(o, store, name)
+	if err != nil {
+		return nil, err
+	}
+	var all []specs.Platform
+	var errs []error
+	for _, ref := range refs {
+		ps, err := index.Platforms(ctx, sys, ref)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		all = append(all, ps...)
+	}
+	if len(all) == 0 && len(errs) > 0 {
+		return nil, fmt.Errorf("base image %s cannot be read: %w", name, errors.Join(errs...))
+	}
+	return all, nil
+}
+
+// baseReferences lists where a FROM name may be found, as buildah would
+// look for it under the pull policy.
+func baseReferences(o *Options, store storage.Store, name string) ([]types.ImageReference, error) {
+	if t := alltransports.TransportFromImageName(name); t != nil && !isDockerNameWithPort(name) {
+		within := strings.SplitN(name, ":", 2)[1]
+		if (t.Name() == "oci" || t.Name() == "oci-archive" || t.Name() == "dir" || t.Name() == "docker-archive") && !filepath.IsAbs(within) {
+			name = t.Name() + ":" + filepath.Join(o.ContextDir, within)
+		}
+		ref, err := alltransports.ParseImageName(name)
+		if err != nil {
+			return nil, fmt.Errorf("base image %q: %w", name, err)
+		}
+		return []types.ImageReference{ref}, nil
+	}
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return nil, fmt.Errorf("base image %q is not a valid image name: %w", name, err)
+	}
+	named = reference.TagNameOnly(named)
+	var refs []types.ImageReference
+	if o.Pull != PullAlways {
+		if ref := localReference(store, name, named); ref != nil {
+			refs = append(refs, ref)
+		}
+	}
+	if o.Pull != PullNever {
+		ref, err := alltransports.ParseImageName("docker://" + named.String())
+		if err != nil {
+			return nil, fmt.Errorf("base image %q: %w", name, err)
+		}
+		refs = append(refs, ref)
+	}
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("base image %s is not in local storage and --pull=never forbids fetching it", name)
+	}
+	return refs, nil
+}
+
+// localReference returns a containers-storage reference for name if the
+// store holds an image of that name.
+func localReference(store storage.Store, name string, named reference.Named) types.ImageReference {
+	for _, candidate := range []string{named.String(), "localhost/" + name, name} {
+		img, err := store.Image(candidate)
+		if err != nil {
+			continue
+		}
+		ref, err := is.Transport.NewStoreReference(store, nil, img.ID)
+		if err == nil {
+			return ref
+		}
+	}
+	return nil
+}
+
+// isDockerNameWithPort reports whether name looks like host:port/repo,
+// which must not be read as a transport name.
+func isDockerNameWithPort(name string) bool {
+	before, after, _ := strings.Cut(name, ":")
+	return !strings.Contains(before, "/") && len(after) > 0 && after[0] >= '0' && after[0] <= '9' && strings.Contains(after, "/")
+}

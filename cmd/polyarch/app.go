@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at link time by the Makefile.
+var version = "dev"
+
+// globalOptions are the flags shared by every command, as podman has them.
+type globalOptions struct {
+	Root     string
+	RunRoot  string
+	Driver   string
+	LogLevel string
+	Stdout   io.Writer
+	Stderr   io.Writer
+}
+
+// newApp builds the command tree; tests build a fresh one per run.
+func newApp() *cli.App {
+	g := &globalOptions{Stdout: os.Stdout, Stderr: os.Stderr}
+	return &cli.App{
+		Name:                      "polyarch",
+		Usage:                     "build multi-architecture OCI images, daemonless and rootless",
+		Version:                   version,
+		EnableBashCompletion:      true,
+		DisableSliceFlagSeparator: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "storage root `DIR` (default: podman's)", Destination: &g.Root},
+			&cli.StringFlag{Name: "runroot", Usage: "storage state `DIR` (default: podman's)", Destination: &g.RunRoot},
+			&cli.StringFlag{Name: "storage-driver", Usage: "storage `DRIVER` (overlay, vfs; default: podman's)", Destination: &g.Driver},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "`LEVEL`: debug, info, warn, error", Destination: &g.LogLevel},
+		},
+		Before: func(c *cli.Context) error { return g.setup(c) },
+		Commands: []*cli.Command{
+			newBuildCommand(g),
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+		Writer:         os.Stdout,
+		ErrWriter:      os.Stderr,
+	}
+}
+
+// setup applies the log level.
+func (g *globalOptions) setup(c *cli.Context) error {
+	lvl, err := logrus.ParseLevel(g.LogLevel)
+	if err != nil {
+		return fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", g.LogLevel)
+	}
+	logrus.SetLevel(lvl)
+	logrus.SetOutput(g.Stderr)
+	return nil
+}
+
+// exitCode returns the status for an error: 125 for usage errors, as
+// podman does, else 1.
+func exitCode(err error) int {
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return 1
+}
+
+// hint adds the next step to errors whose cause is well known.
+func hint(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "exec format error"):
+		return fmt.Errorf("%w\nhint: no working qemu handler for a foreign platform: install qemu-user-static, or run `sudo polyarch emulation install` once", err)
+	case strings.Contains(msg, "http: server gave HTTP response to HTTPS client"):
+		return fmt.Errorf("%w\nhint: the registry speaks plain http: pass --tls-verify=false", err)
+	}
+	return err
+}

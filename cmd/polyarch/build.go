@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/polyarch/polyarch/builder"
+	"github.com/urfave/cli/v2"
+)
+
+// buildFlags holds the raw flags of polyarch build.
+type buildFlags struct {
+	File      string
+	Tags      cli.StringSlice
+	Platforms cli.StringSlice
+	BuildArgs cli.StringSlice
+	Target    string
+	Jobs      int
+	NoCache   bool
+	Pull      string
+	TLSVerify bool
+	Outputs   cli.StringSlice
+	Quiet     bool
+	Emulation string
+	QEMUDir   string
+}
+
+// newBuildCommand returns `polyarch build`.
+func newBuildCommand(g *globalOptions) *cli.Command {
+	f := &buildFlags{}
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "build a Containerfile for several platforms into one image index",
+		ArgsUsage: "CONTEXT",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Containerfile `PATH` (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)", Destination: &f.File},
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "`NAME` of the index in local storage (repeatable)", Destination: &f.Tags},
+			&cli.StringSliceFlag{Name: "platform", Usage: "`OS/ARCH[/VARIANT]` to build, comma list or repeated (default: the host's)", Destination: &f.Platforms},
+			&cli.StringSliceFlag{Name: "build-arg", Usage: "`KEY=VALUE` build argument (repeatable)", Destination: &f.BuildArgs},
+			&cli.StringFlag{Name: "target", Usage: "build up to `STAGE`", Destination: &f.Target},
+			&cli.IntFlag{Name: "jobs", Usage: "`N` platforms built at once (0: all)", Destination: &f.Jobs},
+			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cached layers", Destination: &f.NoCache},
+			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull base images: always, missing or never", Destination: &f.Pull},
+			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verified certificates for registries", Destination: &f.TLSVerify},
+			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the index: type=oci,dest=DIR or type=oci-archive,dest=FILE", Destination: &f.Outputs},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
+			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
+			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
+		},
+		Action: func(c *cli.Context) error {
+			opts, err := f.options(c, g)
+			if err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
+			if err := builder.EnterNamespace(opts); err != nil {
+				return err
+			}
+			res, err := builder.Build(c.Context, opts)
+			if err != nil {
+				return err
+			}
+			if !f.Quiet {
+				for _, img := range res.Images {
+					fmt.Fprintf(g.Stderr, "[%s] %s\n", builder.FormatPlatform(img.Platform), img.Digest)
+				}
+			}
+			fmt.Fprintln(g.Stdout, res.IndexID)
+			return nil
+		},
+	}
+}
+
+// options validates the flags and turns them into builder options.
+func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options, error) {
+	if c.NArg() != 1 {
+		return builder.Options{}, fmt.Errorf("polyarch build takes exactly one CONTEXT directory, got %d arguments", c.NArg())
+	}
+	platforms, err := builder.ParsePlatforms(f.Platforms.Value())
+	if err != nil {
+		return builder.Options{}, err
+	}
+	pull, err := builder.ParsePullPolicy(f.Pull)
+	if err != nil {
+		return builder.Options{}, err
+	}
+	args := map[string]string{}
+	for _, kv := range f.BuildArgs.Value() {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return builder.Options{}, fmt.Errorf("invalid --build-arg %q: use KEY=VALUE", kv)
+		}
+		args[k] = v
+	}
+	var outputs []builder.Output
+	for _, s := range f.Outputs.Value() {
+		out, err := builder.ParseOutput(s)
+		if err != nil {
+			return builder.Options{}, err
+		}
+		outputs = append(outputs, out)
+	}
+	tls := f.TLSVerify
+	return builder.Options{
+		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
+		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull, TLSVerify: &tls,
+		Outputs: outputs, Quiet: f.Quiet, Stdout: g.Stdout, Stderr: g.Stderr,
+		Store:     builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver},
+		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
+	}, nil
+}

@@ -1,0 +1,27 @@
+// Package emulation runs foreign-architecture build steps through
+// qemu-user-static and the kernel's binfmt_misc.
+//
+// It holds the emulator table (architecture to qemu target, ELF magic and
+// mask, taken from QEMU's scripts/qemu-binfmt-conf.sh), finds statically
+// linked qemu interpreters, reads and writes binfmt_misc handlers at a given
+// mount point, and decides whether a platform works by executing a tiny
+// program of that architecture (Probe) rather than by reading /proc.
+//
+// Handlers are registered with the flags "PF": F opens the interpreter at
+// registration, so it keeps working inside chroots and other mount
+// namespaces; P preserves argv[0], which busybox-style multi-call binaries
+// need.
+//
+// Handlers live in one of two places (Mode):
+//
+//   - host: the initial user namespace's binfmt_misc. Changing it needs
+//     root and affects the whole machine.
+//   - private: since Linux 6.7 every user namespace may mount its own
+//     binfmt_misc instance. MountPrivate mounts one inside polyarch's own
+//     user and mount namespace, copies the handlers that were visible
+//     before (a fresh instance would otherwise hide them), and the builder
+//     then registers what it needs there. The host is never touched.
+//
+// The package never writes to a terminal; results come back as values and
+// errors.
+package emulation

@@ -1,0 +1,159 @@
+package emulation
+
+import (
+	"runtime"
+	"strings"
+
+	"github.com/containerd/platforms"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Emulator is one row of the emulator table: a platform, the qemu target
+// that runs it, and the binfmt_misc magic and mask that recognise its ELF
+// executables.
+type Emulator struct {
+	// Platform is the OCI platform, normalised as containerd/platforms
+	// does (OS "linux"; arm64 has Variant "", arm always has one).
+	Platform specs.Platform `json:"platform"`
+	// QEMU is the qemu target name, e.g. "aarch64"; the interpreter is
+	// qemu-<QEMU>-static.
+	QEMU string `json:"qemu"`
+	// Magic is the byte pattern at offset 0, \x-escaped as in a
+	// binfmt_misc register string.
+	Magic string `json:"magic"`
+	// Mask selects the bits of Magic that must match, \x-escaped.
+	Mask string `json:"mask"`
+}
+
+// Masks shared by several rows of QEMU's script: compare the ELF
+// identification except EI_OSABI, accept ET_EXEC and ET_DYN, compare
+// e_machine. maskX86 also ignores the low bit of EI_DATA and EI_VERSION.
+const (
+	maskLE  = `\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff`
+	maskBE  = `\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff`
+	maskX86 = `\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff`
+)
+
+// table is taken from QEMU's scripts/qemu-binfmt-conf.sh (upstream master,
+// https://gitlab.com/qemu-project/qemu/-/blob/master/scripts/qemu-binfmt-conf.sh):
+// the <cpu>_magic and <cpu>_mask variables, unchanged.
+var table = []Emulator{
+	row("amd64", "", "x86_64", `\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00`, maskX86),
+	row("386", "", "i386", `\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00`, maskX86),
+	row("arm64", "", "aarch64", `\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00`, maskLE),
+	row("arm", "v7", "arm", armMagic, maskLE),
+	row("arm", "v6", "arm", armMagic, maskLE),
+	row("arm", "v5", "arm", armMagic, maskLE),
+	row("ppc64le", "", "ppc64le", `\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x15\x00`,
+		`\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\x00`),
+	row("s390x", "", "s390x", `\x7fELF\x02\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x16`, maskBE),
+	row("riscv64", "", "riscv64", `\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xf3\x00`, maskLE),
+	row("mips64le", "", "mips64el", `\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00`,
+		`\xff\xff\xff\xff\xff\xff\xff\x00\x00\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff`),
+	row("mips64", "", "mips64", `\x7fELF\x02\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08`,
+		`\xff\xff\xff\xff\xff\xff\xff\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff`),
+	row("loong64", "", "loongarch64", `\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x02\x01`,
+		`\xff\xff\xff\xff\xff\xff\xff\xfc\x00\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff`),
+}
+
+const armMagic = `\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x28\x00`
+
+func row(arch, variant, qemu, magic, mask string) Emulator {
+	return Emulator{
+		Platform: specs.Platform{OS: "linux", Architecture: arch, Variant: variant},
+		QEMU:     qemu,
+		Magic:    magic,
+		Mask:     mask,
+	}
+}
+
+// Table returns a copy of the emulator table. The rows for arm/v7, arm/v6
+// and arm/v5 share one qemu-arm handler.
+func Table() []Emulator {
+	return append([]Emulator(nil), table...)
+}
+
+// archAliases maps Debian and kernel architecture names that
+// containerd/platforms does not know to OCI names.
+var archAliases = map[string]string{
+	"ppc64el":     "ppc64le",
+	"mips64el":    "mips64le",
+	"loongarch64": "loong64",
+}
+
+// normalize returns p normalised like containerd/platforms, after mapping
+// Debian architecture names (ppc64el, mips64el) to OCI ones.
+func normalize(p specs.Platform) specs.Platform {
+	if a, ok := archAliases[strings.ToLower(p.Architecture)]; ok {
+		p.Architecture = a
+	}
+	return platforms.Normalize(p)
+}
+
+// Lookup returns the emulator for p, after normalising p. Every arm variant
+// (v5, v6, v7, v8) maps to the qemu-arm handler.
+func Lookup(p specs.Platform) (Emulator, bool) {
+	n := normalize(p)
+	if n.OS != "linux" {
+		return Emulator{}, false
+	}
+	var arm Emulator
+	for _, e := range table {
+		if e.Platform.Architecture == n.Architecture && e.Platform.Variant == n.Variant {
+			return e, true
+		}
+		if e.QEMU == "arm" && arm.QEMU == "" {
+			arm = e
+		}
+	}
+	if n.Architecture == "arm" {
+		arm.Platform = specs.Platform{OS: n.OS, Architecture: n.Architecture, Variant: n.Variant}
+		return arm, true
+	}
+	return Emulator{}, false
+}
+
+// Native reports whether the host runs p without emulation: the host's own
+// architecture, 386 on amd64, and 32-bit arm on arm64. It trusts the CPU
+// family only: an amd64 kernel booted with ia32_emulation=0, or an arm64 CPU
+// without AArch32, still reports true.
+func Native(p specs.Platform) bool {
+	n := normalize(p)
+	if n.OS != runtime.GOOS {
+		return false
+	}
+	return nativeArch(runtime.GOARCH, n.Architecture)
+}
+
+func nativeArch(host, arch string) bool {
+	switch {
+	case arch == host:
+		return true
+	case host == "amd64" && arch == "386":
+		return true
+	case host == "arm64" && arch == "arm":
+		return true
+	}
+	return false
+}
+
+// HandlerName returns the binfmt_misc entry name for e, "qemu-<QEMU>": the
+// names Debian's /usr/lib/binfmt.d uses, so existing handlers are
+// recognised.
+func HandlerName(e Emulator) string {
+	return "qemu-" + e.QEMU
+}
+
+// PlatformString formats p as os/arch[/variant].
+func PlatformString(p specs.Platform) string {
+	return platforms.FormatAll(p)
+}
+
+// supported lists the table's platforms for error messages.
+func supported() string {
+	names := make([]string, 0, len(table))
+	for _, e := range table {
+		names = append(names, PlatformString(e.Platform))
+	}
+	return strings.Join(names, ", ")
+}

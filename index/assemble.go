@@ -1,0 +1,98 @@
+package index
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/containerd/platforms"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/common/libimage/manifests"
+	is "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+)
+
+// Instance is one platform image, stored in local storage, of an index.
+type Instance struct {
+	// ImageID is the image's ID in local storage.
+	ImageID string
+	// Platform is recorded in the index entry, normalised.
+	Platform specs.Platform
+}
+
+// Assembled is an index stored, untagged, in local storage.
+type Assembled struct {
+	// ID is the index's image ID in local storage.
+	ID string
+	// Digest is the digest of the serialised OCI index.
+	Digest digest.Digest
+	// Manifests are the child manifest digests, in instance order.
+	Manifests []digest.Digest
+}
+
+// Assemble stores a new OCI image index holding instances, in the order
+// given, in local storage. The index gets no name: call Tag to publish it
+// once everything else has succeeded.
+func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, instances []Instance) (*Assembled, error) {
+	list := manifests.Create()
+	out := &Assembled{}
+	for _, inst := range instances {
+		ref, err := is.Transport.NewStoreReference(store, nil, inst.ImageID)
+		if err != nil {
+			return nil, fmt.Errorf("referencing image %s of %s: %w", inst.ImageID, platforms.Format(inst.Platform), err)
+		}
+		d, err := list.Add(ctx, sys, ref, false)
+		if err != nil {
+			return nil, fmt.Errorf("adding %s image %s to the index: %w", platforms.Format(inst.Platform), inst.ImageID, err)
+		}
+		if err := setPlatform(list, d, inst.Platform); err != nil {
+			return nil, err
+		}
+		out.Manifests = append(out.Manifests, d)
+	}
+	id, err := list.SaveToImage(store, "", nil, specs.MediaTypeImageIndex)
+	if err != nil {
+		return nil, fmt.Errorf("saving index to local storage: %w", err)
+	}
+	raw, err := list.Serialize(specs.MediaTypeImageIndex)
+	if err != nil {
+		return nil, fmt.Errorf("serialising index: %w", err)
+	}
+	out.ID, out.Digest = id, digest.FromBytes(raw)
+	return out, nil
+}
+
+// setPlatform records the normalised platform of one entry, so that
+// linux/arm64 never appears as linux/arm64/v8 in one index and bare in
+// another.
+func setPlatform(list manifests.List, d digest.Digest, p specs.Platform) error {
+	if err := list.SetOS(d, p.OS); err != nil {
+		return err
+	}
+	if err := list.SetArchitecture(d, p.Architecture); err != nil {
+		return err
+	}
+	return list.SetVariant(d, p.Variant)
+}
+
+// Tag gives the stored index id the names, taking each name away from any
+// image that held it before. Until Tag runs, a name keeps its old image.
+func Tag(store storage.Store, id string, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	if err := store.AddNames(id, names); err != nil {
+		return fmt.Errorf("tagging index %s as %v: %w", id, names, err)
+	}
+	return nil
+}
+
+// Discard removes an index that was assembled but will not be published.
+// The platform images it refers to stay in storage.
+func Discard(store storage.Store, id string) error {
+	if _, err := store.DeleteImage(id, true); err != nil {
+		return fmt.Errorf("removing unpublished index %s: %w", id, err)
+	}
+	return nil
+}

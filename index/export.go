@@ -1,0 +1,131 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/common/libimage/manifests"
+	"go.podman.io/image/v5/oci/archive"
+	"go.podman.io/image/v5/oci/layout"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+	"golang.org/x/sys/unix"
+)
+
+// ExportOptions configures Export.
+type ExportOptions struct {
+	// Archive writes one oci-archive tar file instead of a layout directory.
+	Archive bool
+	// Dest is the directory or file to write. Whatever was there is replaced
+	// only once the new layout is complete.
+	Dest string
+	// RefName is recorded as org.opencontainers.image.ref.name; default "latest".
+	RefName string
+	// ReportWriter receives copy progress; nil means silence.
+	ReportWriter io.Writer
+}
+
+// Export writes the stored index id, with every child manifest and blob,
+// as an OCI layout directory or archive. It writes to a temporary sibling
+// of Dest and renames it into place, so an interrupted or failed export
+// leaves Dest as it was.
+func Export(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) error {
+	if o.RefName == "" {
+		o.RefName = "latest"
+	}
+	dest, err := filepath.Abs(o.Dest)
+	if err != nil {
+		return fmt.Errorf("resolving output %q: %w", o.Dest, err)
+	}
+	parent := filepath.Dir(dest)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("creating parent of output %s: %w", dest, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dest)+".polyarch-")
+	if err != nil {
+		return fmt.Errorf("creating temporary output next to %s: %w", dest, err)
+	}
+	defer os.RemoveAll(tmp)
+	staged := filepath.Join(tmp, "out")
+	ref, err := stagingReference(o.Archive, staged, o.RefName)
+	if err != nil {
+		return err
+	}
+	if err := pushStored(ctx, store, sys, id, ref, o.ReportWriter); err != nil {
+		return fmt.Errorf("writing OCI output %s: %w", dest, err)
+	}
+	if err := syncTree(staged); err != nil {
+		return fmt.Errorf("flushing OCI output %s: %w", dest, err)
+	}
+	return replace(staged, dest, tmp)
+}
+
+// stagingReference returns an oci: or oci-archive: reference at path.
+func stagingReference(archiveOut bool, path, refName string) (types.ImageReference, error) {
+	if archiveOut {
+		return archive.NewReference(path, refName)
+	}
+	return layout.NewReference(path, refName)
+}
+
+// pushStored copies the stored index id and all its instances to dest,
+// keeping the OCI index format.
+func pushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
+	_, list, err := manifests.LoadFromImage(store, id)
+	if err != nil {
+		return fmt.Errorf("loading index %s: %w", id, err)
+	}
+	_, _, err = list.Push(ctx, dest, manifests.PushOptions{
+		Store:              store,
+		SystemContext:      sys,
+		ImageListSelection: cp.CopyAllImages,
+		ReportWriter:       report,
+		ManifestType:       specs.MediaTypeImageIndex,
+	})
+	return err
+}
+
+// replace moves staged to dest atomically: a file is renamed over dest,
+// a directory is swapped with an existing dest (renameat2 RENAME_EXCHANGE)
+// and the old one is removed with tmp.
+func replace(staged, dest, tmp string) error {
+	st, err := os.Lstat(dest)
+	switch {
+	case err == nil && st.IsDir():
+		err = unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, dest, unix.RENAME_EXCHANGE)
+	case err == nil || os.IsNotExist(err):
+		err = os.Rename(staged, dest)
+	}
+	if err != nil {
+		return fmt.Errorf("moving finished output into %s: %w", dest, err)
+	}
+	return syncDir(filepath.Dir(dest))
+}
+
+// syncTree fsyncs every file and directory under root.
+func syncTree(root string) error {
+	return filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.Mode()&os.ModeSymlink != 0 {
+			return nil
+		}
+		return syncDir(path)
+	})
+}
+
+// syncDir fsyncs one file or directory.
+func syncDir(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
