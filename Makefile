@@ -5,11 +5,13 @@ TAGS      ?= containers_image_openpgp exclude_graphdriver_btrfs osusergo netgo
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   ?= -s -w -X main.version=$(VERSION) -linkmode external -extldflags -static
 FIXTURES  ?= $(CURDIR)/tests/.fixtures
+export POLYARCH_FIXTURE_CACHE ?= $(HOME)/.cache/polyarch-fixtures
+TESTENV   = POLYARCH_BIN=$(CURDIR)/bin/polyarch POLYARCH_FIXTURES=$(FIXTURES) POLYARCH_FIXTURE_ROOTFS=$(POLYARCH_FIXTURE_CACHE)/rootfs
 GOTEST    ?= $(GO) test -tags "$(TAGS)" -count=1
 
 export CGO_ENABLED = 1
 
-.PHONY: all build test unit e2e fixtures bench vet fmt clean
+.PHONY: all build test unit e2e fixtures bench vet fmt clean demo
 
 all: build
 
@@ -21,17 +23,16 @@ bin/polyarch: $(shell find . -name '*.go' -not -path './tests/*') go.mod go.sum
 fixtures:
 	tests/fixtures/make-bases.sh $(FIXTURES)
 
-unit:
-	$(GOTEST) -timeout 10m ./builder/... ./emulation/... ./index/... ./cmd/...
+unit: fixtures
+	$(TESTENV) $(GOTEST) -timeout 10m ./builder/... ./emulation/... ./index/... ./cmd/...
 
 e2e: build fixtures
-	POLYARCH_BIN=$(CURDIR)/bin/polyarch POLYARCH_FIXTURES=$(FIXTURES) \
-		$(GOTEST) -timeout 40m -v ./tests/e2e/...
+	$(TESTENV) $(GOTEST) -timeout 40m -v ./tests/e2e/...
 
 test: unit e2e
 
 bench: build fixtures
-	POLYARCH_BIN=$(CURDIR)/bin/polyarch POLYARCH_FIXTURES=$(FIXTURES) tests/bench/run.sh
+	$(TESTENV) tests/bench/run.sh
 
 vet:
 	$(GO) vet -tags "$(TAGS)" ./...
@@ -41,3 +42,12 @@ fmt:
 
 clean:
 	rm -rf bin $(FIXTURES)
+
+# demo builds contrib/examples/hello for three platforms from the offline
+# busybox base into local storage and ./hello-oci.
+demo: build fixtures
+	rm -rf .demo && cp -a contrib/examples/hello .demo && cp $(FIXTURES)/busybox-oci.tar .demo/
+	bin/polyarch build --platform linux/amd64,linux/arm64,linux/s390x \
+		--build-arg BASE=oci-archive:busybox-oci.tar \
+		-t localhost/hello:1 -o type=oci,dest=./hello-oci .demo
+	skopeo inspect --raw oci:./hello-oci:1

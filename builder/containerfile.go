@@ -5,9 +5,9 @@ import (
 	"os"
 	"strings"
 
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/openshift/imagebuilder"
 	"github.com/openshift/imagebuilder/dockerfile/parser"
-	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // stage is what preflight needs to know about one FROM ... stage.

@@ -20,7 +20,7 @@ func (hostNetwork) NetworkCreate(nettypes.Network, *nettypes.NetworkCreateOption
 	return nettypes.Network{}, errNoNetworks
 }
 func (hostNetwork) NetworkUpdate(string, nettypes.NetworkUpdateOptions) error { return errNoNetworks }
-func (hostNetwork) NetworkRemove(string) error                               { return errNoNetworks }
+func (hostNetwork) NetworkRemove(string) error                                { return errNoNetworks }
 func (hostNetwork) NetworkList(...nettypes.FilterFunc) ([]nettypes.Network, error) {
 	return nil, nil
 }
@@ -31,11 +31,11 @@ func (hostNetwork) Setup(string, nettypes.SetupOptions) (map[string]nettypes.Sta
 	return map[string]nettypes.StatusBlock{}, nil
 }
 func (hostNetwork) Teardown(string, nettypes.TeardownOptions) error { return nil }
-func (hostNetwork) RunInRootlessNetns(f func() error) error        { return f() }
+func (hostNetwork) RunInRootlessNetns(f func() error) error         { return f() }
 func (hostNetwork) RootlessNetnsInfo() (*nettypes.RootlessNetnsInfo, error) {
 	return nil, errNoNetworks
 }
-func (hostNetwork) PestoSocketPath() string              { return "" }
-func (hostNetwork) Drivers() []string                    { return nil }
-func (hostNetwork) DefaultNetworkName() string           { return "host" }
-func (hostNetwork) NetworkInfo() nettypes.NetworkInfo     { return nettypes.NetworkInfo{Backend: "host"} }
+func (hostNetwork) PestoSocketPath() string           { return "" }
+func (hostNetwork) Drivers() []string                 { return nil }
+func (hostNetwork) DefaultNetworkName() string        { return "host" }
+func (hostNetwork) NetworkInfo() nettypes.NetworkInfo { return nettypes.NetworkInfo{Backend: "host"} }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/polyarch/polyarch/index"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/index"
 	"go.podman.io/image/v5/docker/reference"
 	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/transports/alltransports"
@@ -139,7 +140,12 @@ func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *ty
 func baseReferences(o *Options, store storage.Store, name string) ([]types.ImageReference, error) {
 	if t := alltransports.TransportFromImageName(name); t != nil && !isDockerNameWithPort(name) {
 		within := strings.SplitN(name, ":", 2)[1]
-		if (t.Name() == "oci" || t.Name() == "oci-archive" || t.Name() == "dir" || t.Name() == "docker-archive") && !filepath.IsAbs(within) {
+		if isPathTransport(t.Name()) {
+			path, _, _ := strings.Cut(within, ":")
+			inContext := filepath.Join(o.ContextDir, path)
+			if _, err := os.Stat(inContext); err != nil {
+				return nil, fmt.Errorf("base image %s: %s is not in the build context %s: paths of %s: bases are resolved inside the build context, as buildah does; copy the layout or archive into the context", name, path, o.ContextDir, t.Name())
+			}
 			name = t.Name() + ":" + filepath.Join(o.ContextDir, within)
 		}
 		ref, err := alltransports.ParseImageName(name)
@@ -186,6 +192,15 @@ func localReference(store storage.Store, name string, named reference.Named) typ
 		}
 	}
 	return nil
+}
+
+// isPathTransport reports whether a transport names a file or directory.
+func isPathTransport(name string) bool {
+	switch name {
+	case "oci", "oci-archive", "dir", "docker-archive":
+		return true
+	}
+	return false
 }
 
 // isDockerNameWithPort reports whether name looks like host:port/repo,

@@ -64,7 +64,8 @@ func (e *ReregisterError) Unwrap() []error { return e.Errs }
 // every enabled handler that was visible at mnt before, because the new
 // instance would otherwise hide working host handlers (buildah issue
 // #6611). It returns the handlers now present that were visible before
-// (including any already in this namespace's instance).
+// (including any already in this namespace's instance). Calling it again
+// in the same namespace keeps the mount and its handlers.
 //
 // It refuses to run in the initial user namespace, where it would change
 // the host. Call it in polyarch's own user and mount namespace on Linux >=
@@ -84,7 +85,10 @@ func MountPrivate(mnt string) ([]Handler, error) {
 	if err != nil && !errors.Is(err, ErrNotMounted) {
 		return nil, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, err)
 	}
-	if err := unix.Mount("binfmt_misc", mnt, "binfmt_misc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+	// EBUSY: this namespace's instance is already the top mount at mnt
+	// (the kernel refuses to stack a superblock on itself); keep it.
+	err = unix.Mount("binfmt_misc", mnt, "binfmt_misc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	if err != nil && !errors.Is(err, syscall.EBUSY) {
 		return nil, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, mountHint(err))
 	}
 	return reregister(mnt, prev)

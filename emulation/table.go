@@ -90,25 +90,25 @@ func normalize(p specs.Platform) specs.Platform {
 	return platforms.Normalize(p)
 }
 
-// Lookup returns the emulator for p, after normalising p. Every arm variant
-// (v5, v6, v7, v8) maps to the qemu-arm handler.
+// Lookup returns the emulator for p, after normalising p. A variant without
+// a row of its own (arm/v8, amd64/v3, arm64/v9) gets its architecture's
+// handler, with Platform set to the normalised p; so every arm variant maps
+// to the qemu-arm handler.
 func Lookup(p specs.Platform) (Emulator, bool) {
 	n := normalize(p)
 	if n.OS != "linux" {
 		return Emulator{}, false
 	}
-	var arm Emulator
 	for _, e := range table {
 		if e.Platform.Architecture == n.Architecture && e.Platform.Variant == n.Variant {
 			return e, true
 		}
-		if e.QEMU == "arm" && arm.QEMU == "" {
-			arm = e
-		}
 	}
-	if n.Architecture == "arm" {
-		arm.Platform = specs.Platform{OS: n.OS, Architecture: n.Architecture, Variant: n.Variant}
-		return arm, true
+	for _, e := range table {
+		if e.Platform.Architecture == n.Architecture {
+			e.Platform = specs.Platform{OS: n.OS, Architecture: n.Architecture, Variant: n.Variant}
+			return e, true
+		}
 	}
 	return Emulator{}, false
 }

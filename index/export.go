@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
-	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/common/libimage/manifests"
+	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/oci/archive"
 	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/types"

@@ -258,4 +258,3 @@ func TestBuildPlatformStageRunsNatively(t *testing.T) {
 		}
 	}
 }
-

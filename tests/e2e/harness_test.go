@@ -127,10 +127,15 @@ type store struct {
 	Root, RunRoot string
 }
 
-// newStore returns an empty store in the test's temporary directory.
+// newStore returns an empty store, removed after the test. Its paths are
+// short: podman 4.3 refuses a run root longer than 50 characters.
 func newStore(t *testing.T) store {
 	t.Helper()
-	d := t.TempDir()
+	d, err := os.MkdirTemp("", "pa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
 	return store{Root: filepath.Join(d, "root"), RunRoot: filepath.Join(d, "run")}
 }
 
