@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/index"
 )
 
 // PullPolicy says when base images are fetched from their source.
@@ -81,9 +82,9 @@ type Options struct {
 	NoCache bool
 	// Pull is the pull policy for base images; default: missing.
 	Pull PullPolicy
-	// TLSVerify false allows http and self-signed registries for bases.
-	// Default (nil): verify.
-	TLSVerify *bool
+	// Registry configures registry access (TLS, credentials) for base
+	// images and pushes.
+	Registry index.RegistryOptions
 	// Outputs are written after the index is stored, each atomically.
 	Outputs []Output
 	// Store locates local containers-storage.

@@ -11,7 +11,6 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/index"
 	"go.podman.io/image/v5/docker/reference"
-	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/transports/alltransports"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
@@ -138,7 +137,8 @@ func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *ty
 // baseReferences lists where a FROM name may be found, as buildah would
 // look for it under the pull policy.
 func baseReferences(o *Options, store storage.Store, name string) ([]types.ImageReference, error) {
-	if t := alltransports.TransportFromImageName(name); t != nil && !isDockerNameWithPort(name) {
+	if index.HasTransport(name) {
+		t := alltransports.TransportFromImageName(name)
 		within := strings.SplitN(name, ":", 2)[1]
 		if isPathTransport(t.Name()) {
 			path, _, _ := strings.Cut(within, ":")
@@ -161,7 +161,7 @@ func baseReferences(o *Options, store storage.Store, name string) ([]types.Image
 	named = reference.TagNameOnly(named)
 	var refs []types.ImageReference
 	if o.Pull != PullAlways {
-		if ref := localReference(store, name, named); ref != nil {
+		if ref := index.LocalReference(store, name); ref != nil {
 			refs = append(refs, ref)
 		}
 	}
@@ -178,22 +178,6 @@ func baseReferences(o *Options, store storage.Store, name string) ([]types.Image
 	return refs, nil
 }
 
-// localReference returns a containers-storage reference for name if the
-// store holds an image of that name.
-func localReference(store storage.Store, name string, named reference.Named) types.ImageReference {
-	for _, candidate := range []string{named.String(), "localhost/" + name, name} {
-		img, err := store.Image(candidate)
-		if err != nil {
-			continue
-		}
-		ref, err := is.Transport.NewStoreReference(store, nil, img.ID)
-		if err == nil {
-			return ref
-		}
-	}
-	return nil
-}
-
 // isPathTransport reports whether a transport names a file or directory.
 func isPathTransport(name string) bool {
 	switch name {
@@ -201,11 +185,4 @@ func isPathTransport(name string) bool {
 		return true
 	}
 	return false
-}
-
-// isDockerNameWithPort reports whether name looks like host:port/repo,
-// which must not be read as a transport name.
-func isDockerNameWithPort(name string) bool {
-	before, after, _ := strings.Cut(name, ":")
-	return !strings.Contains(before, "/") && len(after) > 0 && after[0] >= '0' && after[0] <= '9' && strings.Contains(after, "/")
 }

@@ -157,7 +157,7 @@ func TestKernelAtLeast(t *testing.T) {
 func TestReregisterError(t *testing.T) {
 	inner := errors.New("registering binfmt_misc handler x: boom")
 	var err error = &ReregisterError{Mount: "/m", Errs: []error{inner}}
-	if !errors.Is(err, inner) || !strings.Contains(err.Error(), "re-registering 1 handlers in the private binfmt_misc at /m") {
+	if !errors.Is(err, inner) || !strings.Contains(err.Error(), "re-registering handlers in the private binfmt_misc at /m: 1 failed") {
 		t.Errorf("ReregisterError = %q, want it to wrap and name its parts", err)
 	}
 }

@@ -52,8 +52,8 @@ func (e *ReregisterError) Error() string {
 	for i, err := range e.Errs {
 		msgs[i] = err.Error()
 	}
-	return fmt.Sprintf("re-registering %d handlers in the private binfmt_misc at %s: %s",
-		len(e.Errs), e.Mount, strings.Join(msgs, "; "))
+	return fmt.Sprintf("re-registering handlers in the private binfmt_misc at %s: %d failed: %s",
+		e.Mount, len(e.Errs), strings.Join(msgs, "; "))
 }
 
 // Unwrap returns the per-handler errors.

@@ -194,3 +194,26 @@ func TestProbeELFUnknownTarget(t *testing.T) {
 		t.Errorf("probeELF(sparc64) = %v, want an error naming the target", err)
 	}
 }
+
+// TestProbeRunsOnBaselineCPUs runs probes on the oldest CPUs their
+// platforms name, so arm/v5 and arm/v6 probes use no ARMv7 instructions.
+func TestProbeRunsOnBaselineCPUs(t *testing.T) {
+	tests := []struct{ platform, cpu string }{
+		{"linux/arm/v5", "arm926"},
+		{"linux/arm/v6", "arm1136"},
+		{"linux/386", "486"},
+		{"linux/amd64", "qemu64"},
+		{"linux/ppc64le", "power8"},
+		{"linux/s390x", "z900"},
+		{"linux/mips64le", "5KEf"},
+		{"linux/riscv64", "rv64,c=false"},
+	}
+	for _, tt := range tests {
+		e := lookup(tt.platform)
+		qemu := requireQEMU(t, e.QEMU)
+		out, err := exec.Command(qemu, "-cpu", tt.cpu, writeProbe(t, e)).CombinedOutput()
+		if err != nil || string(out) != probeMessage(e) {
+			t.Errorf("%s probe on -cpu %s: output %q, err %v", tt.platform, tt.cpu, out, err)
+		}
+	}
+}

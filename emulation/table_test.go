@@ -212,12 +212,7 @@ func TestTableMatchesBusybox(t *testing.T) {
 		t.Skip("POLYARCH_FIXTURE_ROOTFS is unset: set it to the fixture rootfs directory " +
 			"(${POLYARCH_FIXTURE_CACHE:-$HOME/.cache/polyarch-fixtures}/rootfs) to check magic against real busybox binaries")
 	}
-	fixtures := []struct{ debarch, platform string }{
-		{"amd64", "linux/amd64"}, {"arm64", "linux/arm64"}, {"armhf", "linux/arm/v7"},
-		{"armel", "linux/arm/v5"}, {"i386", "linux/386"}, {"ppc64el", "linux/ppc64le"},
-		{"s390x", "linux/s390x"}, {"mips64el", "linux/mips64le"},
-	}
-	for _, f := range fixtures {
+	for _, f := range busyboxFixtures {
 		e, ok := Lookup(plat(f.platform))
 		if !ok {
 			t.Fatalf("Lookup(%s) failed", f.platform)

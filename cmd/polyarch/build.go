@@ -18,7 +18,6 @@ type buildFlags struct {
 	Jobs      int
 	NoCache   bool
 	Pull      string
-	TLSVerify bool
 	Outputs   cli.StringSlice
 	Quiet     bool
 	Emulation string
@@ -28,11 +27,12 @@ type buildFlags struct {
 // newBuildCommand returns `polyarch build`.
 func newBuildCommand(g *globalOptions) *cli.Command {
 	f := &buildFlags{}
+	regFlags, reg := newRegistryFlags("")
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
 		ArgsUsage: "CONTEXT",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Containerfile `PATH` (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)", Destination: &f.File},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "`NAME` of the index in local storage (repeatable)", Destination: &f.Tags},
 			&cli.StringSliceFlag{Name: "platform", Usage: "`OS/ARCH[/VARIANT]` to build, comma list or repeated (default: the host's)", Destination: &f.Platforms},
@@ -41,17 +41,17 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.IntFlag{Name: "jobs", Usage: "`N` platforms built at once (0: all)", Destination: &f.Jobs},
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cached layers", Destination: &f.NoCache},
 			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull base images: always, missing or never", Destination: &f.Pull},
-			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verified certificates for registries", Destination: &f.TLSVerify},
 			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the index: type=oci,dest=DIR or type=oci-archive,dest=FILE", Destination: &f.Outputs},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		},
+		}, regFlags...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			opts.Registry = reg.options(c)
 			if err := builder.EnterNamespace(opts); err != nil {
 				return err
 			}
@@ -99,10 +99,9 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 		}
 		outputs = append(outputs, out)
 	}
-	tls := f.TLSVerify
 	return builder.Options{
 		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
-		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull, TLSVerify: &tls,
+		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull,
 		Outputs: outputs, Quiet: f.Quiet, Stdout: g.Stdout, Stderr: g.Stderr,
 		Store:     builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver},
 		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
