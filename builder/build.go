@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/polyarch/polyarch/index"
+	"go.podman.io/image/v5/transports/alltransports"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 )
@@ -36,7 +37,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareEmulation(ctx, o.Emulation, p.Emulated); err != nil {
+	if err := prepareEmulation(ctx, o.Emulation, p.Emulated, o.Stderr); err != nil {
 		return nil, err
 	}
 	images, err := buildPlatforms(ctx, &o, store, sys)
@@ -63,20 +64,44 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 	if len(tags) > 0 {
 		refName = index.TagOf(tags[0])
 	}
-	for _, out := range o.Outputs {
-		err := index.Export(ctx, store, sys, assembled.ID, index.ExportOptions{
-			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
-		})
-		if err != nil {
-			_ = index.Discard(store, assembled.ID)
-			return nil, err
-		}
+	if err := writeOutputs(ctx, o, store, sys, assembled.ID, refName, tags); err != nil {
+		_ = index.Discard(store, assembled.ID)
+		return nil, err
 	}
 	if err := index.Tag(store, assembled.ID, tags); err != nil {
 		_ = index.Discard(store, assembled.ID)
 		return nil, err
 	}
 	return &Result{IndexID: assembled.ID, IndexDigest: assembled.Digest.String(), Images: images}, nil
+}
+
+// writeOutputs writes the index to every OCI output, then pushes it to
+// every tag's registry if asked.
+func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id, refName string, tags []string) error {
+	for _, out := range o.Outputs {
+		if out.Type == OutputRegistry {
+			continue
+		}
+		err := index.Export(ctx, store, sys, id, index.ExportOptions{
+			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !o.HasOutput(OutputRegistry) {
+		return nil
+	}
+	for _, tag := range tags {
+		dest, err := alltransports.ParseImageName("docker://" + tag)
+		if err != nil {
+			return fmt.Errorf("pushing to %s: %w", tag, err)
+		}
+		if _, err := index.PushStored(ctx, store, sys, id, dest, reportWriter(o)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reportWriter returns where copy progress goes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -26,7 +27,7 @@ type emulator struct {
 // steps: it finds each qemu interpreter, registers missing handlers in
 // polyarch's private binfmt_misc (or the host's, in host mode) and proves
 // each one by running code of that architecture.
-func prepareEmulation(ctx context.Context, o EmulationOptions, need []specs.Platform) error {
+func prepareEmulation(ctx context.Context, o EmulationOptions, need []specs.Platform, warn io.Writer) error {
 	emus, err := resolveEmulators(o, need)
 	if err != nil || len(emus) == 0 {
 		return err
@@ -36,7 +37,10 @@ func prepareEmulation(ctx context.Context, o EmulationOptions, need []specs.Plat
 		return fmt.Errorf("checking the user namespace: %w", err)
 	}
 	if !initial {
-		if _, err := emulation.MountPrivate(binfmtMount); err != nil {
+		var rerr *emulation.ReregisterError
+		if _, err := emulation.MountPrivate(binfmtMount); errors.As(err, &rerr) {
+			fmt.Fprintf(orDiscard(warn), "warning: some host binfmt_misc handlers are not visible to this build: %v\n", err)
+		} else if err != nil {
 			return fmt.Errorf("setting up private binfmt_misc: %w", err)
 		}
 	} else if err := ensureHostBinfmt(); err != nil {

@@ -42,12 +42,16 @@ type OutputType string
 const (
 	OutputOCI        OutputType = "oci"
 	OutputOCIArchive OutputType = "oci-archive"
+	// OutputRegistry pushes the index to the registry of every tag, as
+	// --push does.
+	OutputRegistry OutputType = "registry"
 )
 
 // Output is one extra destination of the built index.
 type Output struct {
 	Type OutputType
-	// Dest is a directory for OutputOCI and a file for OutputOCIArchive.
+	// Dest is a directory for OutputOCI and a file for OutputOCIArchive;
+	// unused for OutputRegistry, which pushes to the tags.
 	Dest string
 }
 
@@ -168,14 +172,43 @@ func (o *Options) validate() error {
 		o.Platforms = []specs.Platform{HostPlatform()}
 	}
 	for _, out := range o.Outputs {
-		if out.Dest == "" {
-			return fmt.Errorf("--output type=%s needs dest=PATH", out.Type)
-		}
-		if out.Type != OutputOCI && out.Type != OutputOCIArchive {
-			return fmt.Errorf("unsupported --output type %q: use oci or oci-archive", out.Type)
+		if err := o.validateOutput(out); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// validateOutput checks one output against the rest of the options.
+func (o *Options) validateOutput(out Output) error {
+	switch out.Type {
+	case OutputOCI, OutputOCIArchive:
+		if out.Dest == "" {
+			return fmt.Errorf("--output type=%s needs dest=PATH", out.Type)
+		}
+	case OutputRegistry:
+		if len(o.Tags) == 0 {
+			return fmt.Errorf("--push needs at least one -t REGISTRY/REPOSITORY:TAG to push to")
+		}
+		for _, t := range o.Tags {
+			if n, err := index.NormalizeName(t); err == nil && strings.HasPrefix(n, "localhost/") {
+				return fmt.Errorf("--push cannot push -t %s: it names no registry (it would be localhost/...); use -t REGISTRY/REPOSITORY:TAG, e.g. -t quay.io/you/app:1", t)
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported --output type %q: use oci, oci-archive or registry", out.Type)
+	}
+	return nil
+}
+
+// HasOutput reports whether an output of type t was requested.
+func (o *Options) HasOutput(t OutputType) bool {
+	for _, out := range o.Outputs {
+		if out.Type == t {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseOutput parses a --output value such as "type=oci,dest=./dir".
@@ -184,7 +217,7 @@ func ParseOutput(s string) (Output, error) {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return out, fmt.Errorf("invalid --output %q: expected type=oci,dest=DIR or type=oci-archive,dest=FILE", s)
+			return out, fmt.Errorf("invalid --output %q: expected type=oci,dest=DIR, type=oci-archive,dest=FILE or type=registry", s)
 		}
 		switch strings.TrimSpace(k) {
 		case "type":
@@ -196,11 +229,16 @@ func ParseOutput(s string) (Output, error) {
 		}
 	}
 	switch out.Type {
+	case OutputRegistry:
+		if out.Dest != "" {
+			return out, fmt.Errorf("invalid --output %q: type=registry pushes to the -t names and takes no dest", s)
+		}
+		return out, nil
 	case OutputOCI, OutputOCIArchive:
 	case "":
-		return out, fmt.Errorf("invalid --output %q: missing type= (oci or oci-archive)", s)
+		return out, fmt.Errorf("invalid --output %q: missing type= (oci, oci-archive or registry)", s)
 	default:
-		return out, fmt.Errorf("invalid --output %q: unsupported type %q (use oci or oci-archive)", s, out.Type)
+		return out, fmt.Errorf("invalid --output %q: unsupported type %q (use oci, oci-archive or registry)", s, out.Type)
 	}
 	if out.Dest == "" {
 		return out, fmt.Errorf("invalid --output %q: missing dest=", s)

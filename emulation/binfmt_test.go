@@ -187,3 +187,11 @@ func TestErrnoHints(t *testing.T) {
 		}
 	}
 }
+
+func TestPrivateSupportedReason(t *testing.T) {
+	ok, why := PrivateSupported()
+	if ok != (why == "") {
+		t.Errorf("PrivateSupported() = %v, %q: want a reason exactly when unsupported", ok, why)
+	}
+	t.Logf("PrivateSupported() = %v %s", ok, why)
+}

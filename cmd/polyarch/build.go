@@ -20,6 +20,7 @@ type buildFlags struct {
 	Pull      string
 	Outputs   cli.StringSlice
 	Quiet     bool
+	Push      bool
 	Emulation string
 	QEMUDir   string
 }
@@ -42,6 +43,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cached layers", Destination: &f.NoCache},
 			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull base images: always, missing or never", Destination: &f.Pull},
 			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the index: type=oci,dest=DIR or type=oci-archive,dest=FILE", Destination: &f.Outputs},
+			&cli.BoolFlag{Name: "push", Usage: "push the index and every platform image to the registry of each -t (same as -o type=registry)", Destination: &f.Push},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
@@ -98,6 +100,9 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 			return builder.Options{}, err
 		}
 		outputs = append(outputs, out)
+	}
+	if f.Push {
+		outputs = append(outputs, builder.Output{Type: builder.OutputRegistry})
 	}
 	return builder.Options{
 		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
