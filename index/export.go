@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/common/libimage/manifests"
 	cp "go.podman.io/image/v5/copy"
@@ -76,7 +75,17 @@ func stagingReference(archiveOut bool, path, refName string) (types.ImageReferen
 
 // pushStored copies the stored index id and all its instances to dest.
 func pushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
-	_, err := PushStored(ctx, store, sys, id, dest, report)
+	_, list, err := manifests.LoadFromImage(store, id)
+	if err != nil {
+		return fmt.Errorf("loading index %s: %w", id, err)
+	}
+	_, _, err = list.Push(ctx, dest, manifests.PushOptions{
+		Store:              store,
+		SystemContext:      sys,
+		ImageListSelection: cp.CopyAllImages,
+		ReportWriter:       report,
+		ManifestType:       specs.MediaTypeImageIndex,
+	})
 	return err
 }
 
@@ -118,28 +127,4 @@ func syncDir(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// PushStored copies the stored index id to dest (normally docker://): every
-// blob first, then each child manifest by digest, then the index under
-// dest's tag, so a failure before the end leaves the tag as it was. Blobs
-// already present at the destination, such as layers shared by several
-// platforms, are not uploaded again. It returns the digest of the index
-// as written.
-func PushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) (digest.Digest, error) {
-	_, list, err := manifests.LoadFromImage(store, id)
-	if err != nil {
-		return "", fmt.Errorf("loading index %s: %w", id, err)
-	}
-	_, d, err := list.Push(ctx, dest, manifests.PushOptions{
-		Store:              store,
-		SystemContext:      sys,
-		ImageListSelection: cp.CopyAllImages,
-		ReportWriter:       report,
-		ManifestType:       specs.MediaTypeImageIndex,
-	})
-	if err != nil {
-		return "", fmt.Errorf("pushing index to %s: %w", transportName(dest), err)
-	}
-	return d, nil
 }

@@ -18,9 +18,10 @@ import (
 
 // env is the shared state of the suite, set up once in TestMain.
 var env struct {
-	Bin      string // the polyarch binary under test
-	Fixtures string // output of tests/fixtures/make-bases.sh
-	Registry string // host:port of the registry on loopback
+	Bin         string // the polyarch binary under test
+	Fixtures    string // output of tests/fixtures/make-bases.sh
+	Registry    string // host:port of the registry on loopback
+	RegistryLog string // its log, including the access log
 }
 
 func TestMain(m *testing.M) {
@@ -53,7 +54,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer stop()
-	env.Registry = addr
+	env.Registry, env.RegistryLog = addr, filepath.Join(dir, "registry.log")
 	if err := seedRegistry(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: seeding registry:", err)
 		return 1
@@ -211,3 +212,7 @@ func writeContext(t *testing.T, containerfile string, files map[string]string) s
 func registryBase(tag string) string {
 	return env.Registry + "/busybox:" + tag
 }
+
+// mkdirAll and symlink are os helpers kept here for the fault tests.
+func mkdirAll(dir string) error         { return os.MkdirAll(dir, 0o755) }
+func symlink(target, link string) error { return os.Symlink(target, link) }
