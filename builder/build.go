@@ -24,7 +24,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(o.Store)
+	store, err := openStore(o.Store, o.Stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareEmulation(ctx, o.Emulation, p.Emulated, o.Stderr); err != nil {
+	if err := prepareEmulation(ctx, o.Emulation, p.Emulators, o.Stderr); err != nil {
 		return nil, err
 	}
 	images, err := buildPlatforms(ctx, &o, store, sys)

@@ -24,34 +24,67 @@ type emulator struct {
 }
 
 // prepareEmulation makes sure every platform in need can execute its RUN
-// steps: it finds each qemu interpreter, registers missing handlers in
-// polyarch's private binfmt_misc (or the host's, in host mode) and proves
-// each one by running code of that architecture.
-func prepareEmulation(ctx context.Context, o EmulationOptions, need []specs.Platform, warn io.Writer) error {
-	emus, err := resolveEmulators(o, need)
-	if err != nil || len(emus) == 0 {
+// steps: it proves each handler by running code of that architecture, and
+// registers missing ones in polyarch's private binfmt_misc (default) or,
+// in host mode as root, in the host's. The emulators must have been
+// resolved (interpreters found) by resolveEmulators first.
+func prepareEmulation(ctx context.Context, o EmulationOptions, emus []emulator, warn io.Writer) error {
+	if len(emus) == 0 {
+		return nil
+	}
+	where, err := registrationTarget(o)
+	if err != nil {
 		return err
 	}
-	initial, err := emulation.InitialUserNamespace()
-	if err != nil {
-		return fmt.Errorf("checking the user namespace: %w", err)
-	}
-	if !initial {
+	switch where {
+	case targetPrivate:
 		var rerr *emulation.ReregisterError
 		if _, err := emulation.MountPrivate(binfmtMount); errors.As(err, &rerr) {
 			fmt.Fprintf(orDiscard(warn), "warning: some host binfmt_misc handlers are not visible to this build: %v\n", err)
 		} else if err != nil {
 			return fmt.Errorf("setting up private binfmt_misc: %w", err)
 		}
-	} else if err := ensureHostBinfmt(); err != nil {
-		return err
+	case targetHost:
+		if err := ensureHostBinfmt(); err != nil {
+			return err
+		}
 	}
 	for _, e := range emus {
-		if err := ensureHandler(ctx, e); err != nil {
+		if err := ensureHandler(ctx, e, where != targetNone); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// target says where missing handlers can be registered.
+type target int
+
+const (
+	targetNone    target = iota // nowhere: only existing handlers can serve
+	targetPrivate               // polyarch's own binfmt_misc
+	targetHost                  // the host's binfmt_misc (root, host mode)
+)
+
+// registrationTarget decides where handlers go from the mode, the user
+// namespace this process runs in and the kernel's support.
+func registrationTarget(o EmulationOptions) (target, error) {
+	mode, err := emulation.ParseMode(o.Mode)
+	if err != nil {
+		return targetNone, err
+	}
+	initial, err := emulation.InitialUserNamespace()
+	if err != nil {
+		return targetNone, fmt.Errorf("checking the user namespace: %w", err)
+	}
+	supported, _ := emulation.PrivateSupported()
+	switch {
+	case mode != emulation.ModeHost && !initial && supported:
+		return targetPrivate, nil
+	case initial && os.Geteuid() == 0:
+		return targetHost, nil
+	}
+	return targetNone, nil
 }
 
 // resolveEmulators finds the table entry and interpreter of every
@@ -97,11 +130,14 @@ func ensureHostBinfmt() error {
 }
 
 // ensureHandler keeps a working handler, or registers one with flags PF
-// and proves it works.
-func ensureHandler(ctx context.Context, e emulator) error {
+// if it may, and proves it works.
+func ensureHandler(ctx context.Context, e emulator, mayRegister bool) error {
 	name := FormatPlatform(e.Platform)
 	if emulation.Probe(ctx, e.Platform) == nil {
 		return nil
+	}
+	if !mayRegister {
+		return fmt.Errorf("no working qemu handler for %s, and polyarch cannot register one here (this kernel has no private binfmt_misc, or --emulation=host without root): ask an administrator to run `sudo polyarch emulation install %s` once, or install qemu-user-static with its binfmt support", name, name)
 	}
 	err := emulation.Register(binfmtMount, e.Entry, e.Interpreter, "PF")
 	if err != nil && !errors.Is(err, emulation.ErrExists) {

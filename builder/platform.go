@@ -35,6 +35,9 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 		})
 	}
 	if err := g.Wait(); err != nil {
+		if singleMapping() {
+			return nil, fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
+		}
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -25,13 +25,13 @@ type baseNeed struct {
 // plan is what preflight learned about a build.
 type plan struct {
 	File *containerfile
-	// Emulated lists the foreign platforms whose RUN steps need emulation.
-	Emulated []specs.Platform
+	// Emulators serve the foreign platforms whose RUN steps need emulation.
+	Emulators []emulator
 }
 
-// preflight parses the Containerfile, checks that every base image exists
-// for every platform that needs it and lists the platforms needing
-// emulation. Nothing is built or pulled.
+// preflight parses the Containerfile, finds a qemu interpreter for every
+// foreign platform with RUN steps, then checks that every base image exists
+// for every platform that needs it. Nothing is built or pulled.
 func preflight(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) (*plan, error) {
 	cf, err := parseContainerfile(o.Containerfile)
 	if err != nil {
@@ -41,10 +41,14 @@ func preflight(ctx context.Context, o *Options, store storage.Store, sys *types.
 	if err != nil {
 		return nil, err
 	}
+	emus, err := resolveEmulators(o.Emulation, emulated)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkBases(ctx, o, store, sys, needs); err != nil {
 		return nil, err
 	}
-	return &plan{File: cf, Emulated: emulated}, nil
+	return &plan{File: cf, Emulators: emus}, nil
 }
 
 // collectNeeds lists the base images per platform and the platforms

@@ -3,6 +3,7 @@ package builder
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -47,12 +48,13 @@ func ResolveStoreOptions(o StoreOptions) (storagetypes.StoreOptions, error) {
 }
 
 // openStore opens local containers-storage and makes the storage
-// transport use it.
-func openStore(o StoreOptions) (storage.Store, error) {
+// transport use it; warnings go to warn.
+func openStore(o StoreOptions, warn io.Writer) (storage.Store, error) {
 	opts, err := ResolveStoreOptions(o)
 	if err != nil {
 		return nil, err
 	}
+	adaptToSingleMapping(&opts, warn)
 	store, err := storage.GetStore(opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening local storage at %s: %w", opts.GraphRoot, err)

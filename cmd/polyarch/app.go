@@ -76,6 +76,8 @@ func hint(err error) error {
 	switch {
 	case strings.Contains(msg, "exec format error"):
 		return fmt.Errorf("%w\nhint: no working qemu handler for a foreign platform: install qemu-user-static, or run `sudo polyarch emulation install` once", err)
+	case strings.Contains(msg, "lchown") && strings.Contains(msg, "invalid argument"):
+		return fmt.Errorf("%w\nhint: a file is owned by a uid outside your user namespace: add subordinate ID ranges for your user (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER)", err)
 	case strings.Contains(msg, "http: server gave HTTP response to HTTPS client"):
 		return fmt.Errorf("%w\nhint: the registry speaks plain http: pass --tls-verify=false", err)
 	}
