@@ -11,7 +11,7 @@ GOTEST    ?= $(GO) test -tags "$(TAGS)" -count=1
 
 export CGO_ENABLED = 1
 
-.PHONY: all build test unit e2e fixtures bench vet fmt clean demo
+.PHONY: all build test unit e2e e2e-rootless fixtures bench vet fmt clean demo
 
 all: build
 
@@ -29,7 +29,12 @@ unit: fixtures
 e2e: build fixtures
 	$(TESTENV) $(GOTEST) -timeout 40m -v ./tests/e2e/...
 
-test: unit e2e
+# e2e-rootless runs the same suite again as an unprivileged user (needs root
+# to create that user; it is how rootless CI runners use polyarch).
+e2e-rootless: build fixtures
+	POLYARCH_FIXTURES=$(FIXTURES) tests/e2e/rootless.sh
+
+test: unit e2e e2e-rootless
 
 bench: build fixtures
 	$(TESTENV) tests/bench/run.sh

@@ -42,6 +42,11 @@ func newApp() *cli.App {
 		Before: func(c *cli.Context) error { return g.setup(c) },
 		Commands: []*cli.Command{
 			newBuildCommand(g),
+			newIndexCommand(g),
+			newInfoCommand(g),
+			newCopyCommand(g),
+			newLoginCommand(g),
+			newLogoutCommand(g),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Writer:         os.Stdout,

@@ -142,32 +142,40 @@ func (l layout) config(idx specs.Index, i int) specs.Image {
 // file returns the content of path in the image of entry i, reading its
 // layers from the top down.
 func (l layout) file(idx specs.Index, i int, path string) (string, error) {
+	_, content, err := l.entry(idx, i, path)
+	return content, err
+}
+
+// entry returns the tar header and content of path in the image of entry
+// i, from the topmost layer that holds it.
+func (l layout) entry(idx specs.Index, i int, path string) (*tar.Header, string, error) {
 	var man specs.Manifest
 	l.readJSON(idx.Manifests[i].Digest.String(), &man)
 	for j := len(man.Layers) - 1; j >= 0; j-- {
-		content, found, err := l.fileInLayer(man.Layers[j], path)
+		h, content, err := l.fileInLayer(man.Layers[j], path)
 		if err != nil {
-			return "", err
+			return nil, "", err
 		}
-		if found {
-			return content, nil
+		if h != nil {
+			return h, content, nil
 		}
 	}
-	return "", errors.New(path + " not found in any layer")
+	return nil, "", errors.New(path + " not found in any layer")
 }
 
-// fileInLayer looks for path in one gzip or plain tar layer.
-func (l layout) fileInLayer(d specs.Descriptor, path string) (string, bool, error) {
+// fileInLayer looks for path in one gzip or plain tar layer; a nil header
+// means absent.
+func (l layout) fileInLayer(d specs.Descriptor, path string) (*tar.Header, string, error) {
 	f, err := os.Open(l.blobPath(d.Digest.String()))
 	if err != nil {
-		return "", false, err
+		return nil, "", err
 	}
 	defer f.Close()
 	var r io.Reader = f
 	if strings.HasSuffix(d.MediaType, "gzip") {
 		gz, err := gzip.NewReader(f)
 		if err != nil {
-			return "", false, err
+			return nil, "", err
 		}
 		r = gz
 	}
@@ -176,14 +184,14 @@ func (l layout) fileInLayer(d specs.Descriptor, path string) (string, bool, erro
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return "", false, nil
+			return nil, "", nil
 		}
 		if err != nil {
-			return "", false, err
+			return nil, "", err
 		}
-		if strings.TrimPrefix(h.Name, "./") == want {
+		if strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/") == want {
 			b, err := io.ReadAll(tr)
-			return string(b), true, err
+			return h, string(b), err
 		}
 	}
 }
