@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -15,26 +16,42 @@ import (
 )
 
 // buildPlatforms builds every platform, at most o.Jobs at once, and
-// returns their images in the requested order. The first failure cancels
-// the other platforms.
+// returns their images in the requested order. The first failure, or the
+// end of ctx, stops the other platforms, RUN steps included.
 func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, error) {
 	images := make([]PlatformImage, len(o.Platforms))
-	g, gctx := errgroup.WithContext(ctx)
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopWatch := stopOnCancel(bctx)
+	var g errgroup.Group
 	if o.Jobs > 0 {
 		g.SetLimit(o.Jobs)
 	}
+	var once sync.Once
+	var first error // the failure that stopped the others
 	stdout, stderr := &lockedWriter{w: orDiscard(o.Stdout)}, &lockedWriter{w: orDiscard(o.Stderr)}
 	for i, p := range o.Platforms {
 		g.Go(func() error {
-			id, err := buildOne(gctx, o, store, sys, p, stdout, stderr)
+			id, err := buildOne(bctx, o, store, sys, p, stdout, stderr)
 			if err != nil {
-				return platformError(FormatPlatform(p), err)
+				err = platformError(FormatPlatform(p), err)
+				once.Do(func() { first = err })
+				cancel()
+				return err
 			}
 			images[i] = PlatformImage{Platform: p, ImageID: id}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	stopWatch()
+	if first != nil {
+		err = first
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err())
+		}
 		if singleMapping() {
 			return nil, fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
 		}
