@@ -24,9 +24,15 @@ type globalOptions struct {
 	Stderr   io.Writer
 }
 
-// newApp builds the command tree; tests build a fresh one per run.
+// newApp builds the command tree writing to the process's stdout and stderr.
 func newApp() *cli.App {
-	g := &globalOptions{Stdout: os.Stdout, Stderr: os.Stderr}
+	return newAppWithOutput(os.Stdout, os.Stderr)
+}
+
+// newAppWithOutput builds the command tree writing to stdout and stderr;
+// tests build a fresh one per run.
+func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
+	g := &globalOptions{Stdout: stdout, Stderr: stderr}
 	return &cli.App{
 		Name:                      "polyarch",
 		Usage:                     "build multi-architecture OCI images, daemonless and rootless",
@@ -44,13 +50,14 @@ func newApp() *cli.App {
 			newBuildCommand(g),
 			newIndexCommand(g),
 			newInfoCommand(g),
+			newEmulationCommand(g),
 			newCopyCommand(g),
 			newLoginCommand(g),
 			newLogoutCommand(g),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
-		Writer:         os.Stdout,
-		ErrWriter:      os.Stderr,
+		Writer:         stdout,
+		ErrWriter:      stderr,
 	}
 }
 
