@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/polyarch/polyarch/index"
-	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	storagetypes "go.podman.io/storage/types"
@@ -55,23 +53,13 @@ func openStore(o StoreOptions, warn io.Writer) (storage.Store, error) {
 		return nil, err
 	}
 	adaptToSingleMapping(&opts, warn)
-	store, err := storage.GetStore(opts)
-	if err != nil {
-		return nil, fmt.Errorf("opening local storage at %s: %w", opts.GraphRoot, err)
-	}
-	is.Transport.SetStore(store)
-	return store, nil
+	return index.OpenStore(opts)
 }
 
 // systemContext returns a self-contained SystemContext for pulls and
 // pushes, with a signature policy file under the store's run root.
 func systemContext(o *Options, store storage.Store) (*types.SystemContext, error) {
-	sys, err := index.SystemContext(o.Registry, store.RunRoot())
-	if err != nil {
-		return nil, err
-	}
-	sys.BlobInfoCacheDir = filepath.Join(store.GraphRoot(), "cache")
-	return sys, nil
+	return index.StoreSystemContext(store, o.Registry)
 }
 
 // encodeStoreEnv serialises resolved store options for storeEnv.
