@@ -50,7 +50,7 @@ func prepareEmulation(ctx context.Context, o EmulationOptions, emus []emulator, 
 		}
 	}
 	for _, e := range emus {
-		if err := ensureHandler(ctx, e, where != targetNone); err != nil {
+		if err := ensureHandler(ctx, e, o.QEMUDir, where != targetNone); err != nil {
 			return err
 		}
 	}
@@ -130,22 +130,18 @@ func ensureHostBinfmt() error {
 }
 
 // ensureHandler keeps a working handler, or registers one with flags PF
-// if it may, and proves it works.
-func ensureHandler(ctx context.Context, e emulator, mayRegister bool) error {
+// if it may. A handler that exists but is unfit (disabled, lacking P or F,
+// failing its probe) is reported with its fix, never replaced.
+func ensureHandler(ctx context.Context, e emulator, qemuDir string, mayRegister bool) error {
 	name := FormatPlatform(e.Platform)
-	if emulation.Probe(ctx, e.Platform) == nil {
-		return nil
-	}
 	if !mayRegister {
+		if emulation.Probe(ctx, e.Platform) == nil {
+			return nil
+		}
 		return fmt.Errorf("no working qemu handler for %s, and polyarch cannot register one here (this kernel has no private binfmt_misc, or --emulation=host without root): ask an administrator to run `sudo polyarch emulation install %s` once, or install qemu-user-static with its binfmt support", name, name)
 	}
-	err := emulation.Register(binfmtMount, e.Entry, e.Interpreter, "PF")
-	if err != nil && !errors.Is(err, emulation.ErrExists) {
-		return fmt.Errorf("registering qemu handler for %s: %w", name, err)
-	}
-	if err := emulation.Probe(ctx, e.Platform); err != nil {
-		return fmt.Errorf("qemu handler %s for %s is registered but does not run %s code: %w (check that its flags include F: cat %s/%s)",
-			emulation.HandlerName(e.Entry), name, e.Platform.Architecture, err, binfmtMount, emulation.HandlerName(e.Entry))
+	if _, _, err := emulation.Ensure(ctx, binfmtMount, e.Entry, qemuDir); err != nil {
+		return fmt.Errorf("[%s] %w", name, err)
 	}
 	return nil
 }

@@ -51,11 +51,11 @@ func TestRegisterString(t *testing.T) {
 	}{
 		{"qemu", Handler{Name: "qemu-aarch64", Interpreter: "/usr/bin/qemu-aarch64-static", Flags: "PF",
 			Magic: arm64.Magic, Mask: arm64.Mask},
-			":qemu-aarch64:M:0:" + arm64.Magic + ":" + arm64.Mask + ":/usr/bin/qemu-aarch64-static:PF", ""},
+			":qemu-aarch64:M::" + arm64.Magic + ":" + arm64.Mask + ":/usr/bin/qemu-aarch64-static:PF", ""},
 		{"offset", Handler{Name: "x", Interpreter: "/bin/true", Magic: `\x41`, Offset: 3}, ":x:M:3:\\x41::/bin/true:", ""},
 		{"extension", Handler{Name: "py", Interpreter: "/usr/bin/python3", Extension: "pyc", Magic: "ignored"},
 			":py:E::pyc::/usr/bin/python3:", ""},
-		{"credentials", Handler{Name: "c", Interpreter: "/x", Magic: "A", Flags: "POCF"}, ":c:M:0:A::/x:POCF", ""},
+		{"credentials", Handler{Name: "c", Interpreter: "/x", Magic: "A", Flags: "POCF"}, ":c:M::A::/x:POCF", ""},
 		{"empty name", Handler{Interpreter: "/x", Magic: "A"}, "", "invalid name"},
 		{"register", Handler{Name: "register", Interpreter: "/x", Magic: "A"}, "", "invalid name"},
 		{"slash", Handler{Name: "a/b", Interpreter: "/x", Magic: "A"}, "", "invalid name"},

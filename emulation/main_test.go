@@ -1,7 +1,6 @@
 package emulation
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"go.podman.io/storage/pkg/reexec"
 )
 
 // helperEnv selects a namespace helper when the test binary re-executes
@@ -21,6 +20,9 @@ const helperEnv = "POLYARCH_EMULATION_TEST_HELPER"
 var helpers = map[string]func() error{}
 
 func TestMain(m *testing.M) {
+	if reexec.Init() { // Status's private check
+		return
+	}
 	if name := os.Getenv(helperEnv); name != "" {
 		os.Exit(runHelper(name))
 	}
@@ -47,19 +49,7 @@ func runHelper(name string) int {
 // enterPrivateMounts is the helpers' safety net: it aborts unless this
 // process is outside the initial user namespace, then makes every mount
 // private so nothing propagates out.
-func enterPrivateMounts() error {
-	initial, err := InitialUserNamespace()
-	if err != nil {
-		return err
-	}
-	if initial {
-		return errors.New("helper runs in the initial user namespace: refusing to touch the host")
-	}
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making mounts private: %w", err)
-	}
-	return nil
-}
+func enterPrivateMounts() error { return isolateMounts() }
 
 // runInNamespace re-executes the test binary in a new user namespace (the
 // caller's uid and gid mapped to 0) and mount namespace, running helper

@@ -213,6 +213,7 @@ func helperPrivateEmpty() error {
 	if err != nil {
 		return err
 	}
+	defer func() { _ = unix.Unmount(dir, 0); _ = os.Remove(dir) }()
 	hs, err := MountPrivate(dir)
 	if err != nil || len(hs) != 0 {
 		return fmt.Errorf("MountPrivate on an unmounted directory = %v, %v; want no handlers", hs, err)

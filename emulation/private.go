@@ -119,8 +119,8 @@ func reregister(mnt string, prev []Handler) ([]Handler, error) {
 func mountHint(err error) error {
 	switch {
 	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
-		return fmt.Errorf("%w: binfmt_misc can be mounted in a user namespace only on Linux >= 6.7 "+
-			"and only in a mount namespace that namespace owns (unshare --user --mount)", err)
+		return fmt.Errorf("%w: mounting binfmt_misc is not permitted in this namespace: it needs root on the host, "+
+			"or, in a user namespace, Linux >= 6.7 and a mount namespace that user namespace owns (unshare --user --mount)", err)
 	case errors.Is(err, syscall.ENODEV):
 		return fmt.Errorf("%w: the kernel has no binfmt_misc: load it (modprobe binfmt_misc, as root)", err)
 	}

@@ -36,6 +36,14 @@ func Probe(ctx context.Context, p specs.Platform) error {
 	if !ok {
 		return fmt.Errorf("probing %s: no emulator for this platform: supported platforms are %s", plat, supported())
 	}
+	e.Platform = n
+	return probeEmulator(ctx, e)
+}
+
+// probeEmulator executes e's probe program, natively or through whatever
+// binfmt_misc handler matches it.
+func probeEmulator(ctx context.Context, e Emulator) error {
+	plat := PlatformString(e.Platform)
 	bin, err := probeELF(e)
 	if err != nil {
 		return err

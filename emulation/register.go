@@ -49,12 +49,16 @@ func RegisterHandler(mnt string, h Handler) error {
 	return nil
 }
 
-// registerString builds ":name:type:offset:magic:mask:interpreter:flags".
+// registerString builds ":name:type:offset:magic:mask:interpreter:flags",
+// the form binfmt.d(5) files use too; offset 0 is left empty.
 func registerString(h Handler) (string, error) {
 	if err := checkHandler(h); err != nil {
 		return "", err
 	}
-	kind, offset, magic, mask := "M", fmt.Sprint(h.Offset), h.Magic, h.Mask
+	kind, offset, magic, mask := "M", "", h.Magic, h.Mask
+	if h.Offset != 0 {
+		offset = fmt.Sprint(h.Offset)
+	}
 	if h.Extension != "" {
 		kind, offset, magic, mask = "E", "", h.Extension, ""
 	}

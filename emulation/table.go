@@ -1,6 +1,7 @@
 package emulation
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 
@@ -156,4 +157,40 @@ func supported() string {
 		names = append(names, PlatformString(e.Platform))
 	}
 	return strings.Join(names, ", ")
+}
+
+// ParsePlatforms parses command-line platform arguments: each may be a
+// comma list of platforms as containerd/platforms spells them ("arm64",
+// "linux/arm/v7", "aarch64"), or "all" for every row of the table. The
+// result is normalised, in the order given, without duplicates. A
+// platform outside the table is an error that lists the supported ones.
+func ParsePlatforms(args []string) ([]specs.Platform, error) {
+	var out []specs.Platform
+	seen := map[string]bool{}
+	add := func(p specs.Platform) {
+		if key := PlatformString(p); !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	for _, arg := range args {
+		for _, s := range strings.Split(arg, ",") {
+			if strings.EqualFold(strings.TrimSpace(s), "all") {
+				for _, e := range table {
+					add(e.Platform)
+				}
+				continue
+			}
+			p, err := platforms.Parse(strings.TrimSpace(s))
+			if err != nil {
+				return nil, fmt.Errorf("parsing platform %q: %w: use os/arch[/variant], e.g. linux/arm64, or all", s, err)
+			}
+			e, ok := Lookup(p)
+			if !ok {
+				return nil, fmt.Errorf("parsing platform %q: no qemu emulator for it: supported platforms are %s, or all", s, supported())
+			}
+			add(e.Platform)
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/index"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+	"go.podman.io/storage/pkg/unshare"
+	storagetypes "go.podman.io/storage/types"
+)
+
+// copyFlags holds the raw flags of polyarch copy.
+type copyFlags struct {
+	All        bool
+	Platforms  cli.StringSlice
+	Format     string
+	DigestFile string
+	Retry      uint
+	Quiet      bool
+	// Registry access for both sides, and overrides for each.
+	both, src, dst *registryFlags
+}
+
+// newCopyCommand returns `polyarch copy`.
+func newCopyCommand(g *globalOptions) *cli.Command {
+	f := &copyFlags{}
+	var both, src, dst []cli.Flag
+	both, f.both = newRegistryFlags("")
+	src, f.src = newRegistryFlags("src-")
+	dst, f.dst = newRegistryFlags("dest-")
+	return &cli.Command{
+		Name:      "copy",
+		Usage:     "copy an image or a whole index between registries, layouts, archives and local storage",
+		ArgsUsage: "SOURCE DESTINATION",
+		Description: "SOURCE and DESTINATION are docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
+			"containers-storage:NAME, or a bare name (local storage if it holds it, else its registry).\n" +
+			"By default every platform is copied and every digest is kept. With --platform, the\n" +
+			"destination gets a rewritten index of those platforms only, with a new digest.\n" +
+			"--tls-verify, --cert-dir, --authfile and --creds apply to both sides; the src- and dest-\n" +
+			"forms override them for one side.",
+		Flags: append(append(append([]cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "copy every platform, keeping every digest (the default)", Destination: &f.All},
+			&cli.StringSliceFlag{Name: "platform", Usage: "copy only `OS/ARCH[/VARIANT]`, comma list or repeated", Destination: &f.Platforms},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "convert manifests to `FORMAT`: oci or v2s2 (default: keep them)", Destination: &f.Format},
+			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of what was written at DESTINATION to `FILE`", Destination: &f.DigestFile},
+			&cli.UintFlag{Name: "retry", Value: 3, Usage: "retry a copy failing for a transient cause `N` times", Destination: &f.Retry},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
+		}, both...), src...), dst...),
+		Action: func(c *cli.Context) error { return f.run(c, g) },
+	}
+}
+
+// run copies SOURCE to DESTINATION.
+func (f *copyFlags) run(c *cli.Context, g *globalOptions) error {
+	opts, err := f.options(c, g)
+	if err != nil {
+		return cli.Exit(err.Error(), 125)
+	}
+	r, err := newResolver(g, c.Args().Slice()...)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	srcRef, dstRef, err := r.pair(c.Args().Get(0), c.Args().Get(1))
+	if err != nil {
+		return cli.Exit(err.Error(), 125)
+	}
+	if opts.SourceCtx, err = r.systemContext(merge(f.both.options(c), f.src.options(c))); err != nil {
+		return err
+	}
+	if opts.DestinationCtx, err = r.systemContext(merge(f.both.options(c), f.dst.options(c))); err != nil {
+		return err
+	}
+	res, err := index.Copy(c.Context, srcRef, dstRef, opts)
+	if err != nil {
+		return err
+	}
+	reportCopy(g, res, c.Args().Get(1))
+	return nil
+}
+
+// options validates the flags and turns them into copy options; the
+// system contexts are filled in by the caller.
+func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions, error) {
+	if c.NArg() != 2 {
+		return index.CopyOptions{}, fmt.Errorf("polyarch copy takes SOURCE and DESTINATION, got %d arguments", c.NArg())
+	}
+	if f.All && len(f.Platforms.Value()) > 0 {
+		return index.CopyOptions{}, fmt.Errorf("--all and --platform are mutually exclusive: --all copies every platform")
+	}
+	platforms, err := builder.ParsePlatforms(f.Platforms.Value())
+	if err != nil {
+		return index.CopyOptions{}, err
+	}
+	if len(f.Platforms.Value()) == 0 {
+		platforms = nil
+	}
+	if f.Format != "" && f.Format != index.FormatOCI && f.Format != index.FormatV2S2 {
+		return index.CopyOptions{}, fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
+	}
+	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Retry: int(f.Retry), DigestFile: f.DigestFile}
+	if !f.Quiet {
+		opts.ReportWriter = g.Stderr
+	}
+	return opts, nil
+}
+
+// reportCopy prints the digest written, and says on stderr when the
+// destination holds another manifest than the source.
+func reportCopy(g *globalOptions, res *index.CopyResult, dst string) {
+	switch {
+	case res.Platforms != nil:
+		fmt.Fprintf(g.Stderr, "index rewritten for %s: %s of the %d platforms of the source (%s); new digest %s, source digest %s\n",
+			dst, index.FormatPlatforms(res.Platforms), len(res.SourcePlatforms), index.FormatPlatforms(res.SourcePlatforms), res.Digest, res.SourceDigest)
+	case res.Rewritten():
+		fmt.Fprintf(g.Stderr, "%s holds a rewritten manifest (converted, or stored anew): new digest %s, source digest %s\n", dst, res.Digest, res.SourceDigest)
+	}
+	fmt.Fprintln(g.Stdout, res.Digest)
+}
+
+// merge returns side, completed by the options given for both sides.
+func merge(both, side index.RegistryOptions) index.RegistryOptions {
+	if side.TLSVerify == nil {
+		side.TLSVerify = both.TLSVerify
+	}
+	side.CertDir = firstSet(side.CertDir, both.CertDir)
+	side.AuthFile = firstSet(side.AuthFile, both.AuthFile)
+	side.Creds = firstSet(side.Creds, both.Creds)
+	return side
+}
+
+// firstSet returns the first non-empty value.
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// resolver parses the image arguments of copy and index inspect, opening
+// local storage only when one of them may live there.
+type resolver struct {
+	opts  storagetypes.StoreOptions
+	store storage.Store
+}
+
+// newResolver resolves the store options of the global flags and opens
+// the store if one of args is a containers-storage: reference or a bare
+// name; not as root, it first enters a user namespace, as podman does.
+func newResolver(g *globalOptions, args ...string) (*resolver, error) {
+	opts, err := builder.ResolveStoreOptions(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver})
+	if err != nil {
+		return nil, err
+	}
+	r := &resolver{opts: opts}
+	needed, required := false, false
+	for _, a := range args {
+		needed = needed || !index.HasTransport(a)
+		required = required || strings.HasPrefix(a, "containers-storage:")
+	}
+	if !needed && !required {
+		return r, nil
+	}
+	if os.Geteuid() != 0 {
+		unshare.MaybeReexecUsingUserNamespace(false)
+	}
+	if r.store, err = index.OpenStore(opts); err != nil {
+		if required {
+			return nil, err
+		}
+		logrus.Debugf("local storage unavailable, bare names refer to registries: %v", err)
+	}
+	return r, nil
+}
+
+// pair parses a source and a destination. A bare destination name that
+// local storage holds names that image in local storage, so the copy
+// moves the name there; otherwise it is a registry image.
+func (r *resolver) pair(src, dst string) (types.ImageReference, types.ImageReference, error) {
+	s, err := index.ParseReference(src, r.store)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.store != nil && !index.HasTransport(dst) && index.LocalReference(r.store, dst) != nil {
+		name, err := index.NormalizeName(dst)
+		if err != nil {
+			return nil, nil, err
+		}
+		dst = "containers-storage:" + name
+	}
+	d, err := index.ParseReference(dst, nil)
+	return s, d, err
+}
+
+// systemContext returns the system context for reg, with the blob info
+// cache shared with builds (GRAPHROOT/cache), so copies between
+// repositories of one registry can mount the blobs it knows.
+func (r *resolver) systemContext(reg index.RegistryOptions) (*types.SystemContext, error) {
+	tmp := ""
+	if r.store != nil {
+		tmp = r.store.RunRoot()
+	}
+	sys, err := index.SystemContext(reg, tmp)
+	if err != nil {
+		return nil, err
+	}
+	sys.BlobInfoCacheDir = filepath.Join(r.opts.GraphRoot, "cache")
+	return sys, nil
+}
+
+// close releases local storage if it was opened.
+func (r *resolver) close() {
+	if r.store != nil {
+		_, _ = r.store.Shutdown(false)
+	}
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/index"
+	"github.com/urfave/cli/v2"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+	"go.podman.io/storage/pkg/unshare"
+)
+
+// newIndexCommand returns `polyarch index` and its subcommands, which
+// work on image indexes kept in local storage (podman's manifest lists).
+func newIndexCommand(g *globalOptions) *cli.Command {
+	return &cli.Command{
+		Name:  "index",
+		Usage: "create, edit, inspect and push image indexes kept in local storage",
+		Description: "An index NAME lives in local containers-storage, as with `podman manifest`: podman sees it.\n" +
+			"Sources and destinations are docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
+			"containers-storage:NAME, or a bare name (local storage, else its registry).",
+		Subcommands: []*cli.Command{
+			newIndexCreateCommand(g),
+			newIndexAddCommand(g),
+			newIndexRmCommand(g),
+			newIndexAnnotateCommand(g),
+			newIndexPushCommand(g),
+			indexInspectCommand(g),
+		},
+	}
+}
+
+// localStore is local storage opened for one index command.
+type localStore struct {
+	store storage.Store
+	sys   *types.SystemContext
+}
+
+// openLocal enters a user namespace when not root, as podman does, then
+// opens the store the global flags select; reg may be nil.
+func openLocal(c *cli.Context, g *globalOptions, reg *registryFlags) (*localStore, error) {
+	if os.Geteuid() != 0 {
+		unshare.MaybeReexecUsingUserNamespace(false)
+	}
+	opts, err := builder.ResolveStoreOptions(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver})
+	if err != nil {
+		return nil, err
+	}
+	store, err := index.OpenStore(opts)
+	if err != nil {
+		return nil, err
+	}
+	var ro index.RegistryOptions
+	if reg != nil {
+		ro = reg.options(c)
+	}
+	sys, err := index.StoreSystemContext(store, ro)
+	if err != nil {
+		_, _ = store.Shutdown(false)
+		return nil, err
+	}
+	return &localStore{store: store, sys: sys}, nil
+}
+
+// close releases the store.
+func (l *localStore) close() {
+	_, _ = l.store.Shutdown(false)
+}
+
+// sources parses the source references of create and add.
+func (l *localStore) sources(args []string) ([]types.ImageReference, error) {
+	var out []types.ImageReference
+	for _, a := range args {
+		ref, err := index.ParseReference(a, l.store)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+// indexAction describes the action of an index subcommand.
+type indexAction struct {
+	// min and max bound the number of positional arguments; max < 0: no limit.
+	min, max int
+	// reg are the registry flags, nil for commands that reach no registry.
+	reg *registryFlags
+	// check validates flags and arguments before any work; its error is
+	// a usage error (exit 125). Optional.
+	check func(args []string) error
+	// run does the work with local storage open.
+	run func(c *cli.Context, l *localStore, args []string) error
+}
+
+// action returns the cli action: flags may follow the arguments, as with
+// podman (`index push NAME DEST --tls-verify=false`); urfave/cli stops at
+// the first argument, so those are applied here. Then the arguments are
+// counted and checked, local storage is opened, and run runs.
+func (a indexAction) action(g *globalOptions) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		args, help, err := applyLateFlags(c)
+		if err != nil {
+			return cli.Exit(err.Error(), 125)
+		}
+		if help {
+			return cli.ShowSubcommandHelp(c)
+		}
+		if n := len(args); n < a.min || (a.max >= 0 && n > a.max) {
+			return cli.Exit(fmt.Sprintf("polyarch index %s takes %s, got %d\nusage: polyarch index %s %s",
+				c.Command.Name, argCount(a.min, a.max), n, c.Command.Name, c.Command.ArgsUsage), 125)
+		}
+		if a.check != nil {
+			if err := a.check(args); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
+		}
+		l, err := openLocal(c, g, a.reg)
+		if err != nil {
+			return err
+		}
+		defer l.close()
+		return a.run(c, l, args)
+	}
+}
+
+// applyLateFlags sets the flags found among c's arguments and returns the
+// other arguments, and whether help was asked for. "--" ends the flags.
+func applyLateFlags(c *cli.Context) (args []string, help bool, err error) {
+	rest := c.Args().Slice()
+	for len(rest) > 0 {
+		tok := rest[0]
+		rest = rest[1:]
+		if tok == "--" {
+			return append(args, rest...), false, nil
+		}
+		if len(tok) < 2 || tok[0] != '-' {
+			args = append(args, tok)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(tok, "-"), "=")
+		isBool, known := flagKind(c.Command, name)
+		switch {
+		case !known:
+			return nil, false, fmt.Errorf("unknown flag %s for polyarch index %s: see polyarch index %s --help", tok, c.Command.Name, c.Command.Name)
+		case name == "help" || name == "h":
+			return nil, true, nil
+		case !hasValue && isBool:
+			value = "true"
+		case !hasValue && len(rest) == 0:
+			return nil, false, fmt.Errorf("flag %s needs a value", tok)
+		case !hasValue:
+			value, rest = rest[0], rest[1:]
+		}
+		if err := c.Set(name, value); err != nil {
+			return nil, false, fmt.Errorf("invalid value %q for flag %s: %w", value, tok, err)
+		}
+	}
+	return args, false, nil
+}
+
+// flagKind reports whether cmd has a flag called name, and if it is a
+// boolean flag (which takes no separate value).
+func flagKind(cmd *cli.Command, name string) (isBool, known bool) {
+	if name == "help" || name == "h" {
+		return true, true
+	}
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool = f.(*cli.BoolFlag)
+				return isBool, true
+			}
+		}
+	}
+	return false, false
+}
+
+// argCount says how many arguments a command takes.
+func argCount(min, max int) string {
+	switch {
+	case max < 0:
+		return fmt.Sprintf("at least %d arguments", min)
+	case min == max:
+		return fmt.Sprintf("%d arguments", min)
+	}
+	return fmt.Sprintf("%d to %d arguments", min, max)
+}
+
+// printList writes the index ID to stdout and, unless quiet, its entries
+// to stderr.
+func printList(g *globalOptions, l *index.List, quiet bool) {
+	if !quiet {
+		printEntries(g.Stderr, l)
+	}
+	fmt.Fprintln(g.Stdout, l.ID)
+}
+
+// printEntries writes one line per entry: "[linux/amd64] sha256:...".
+func printEntries(w io.Writer, l *index.List) {
+	for _, e := range l.Entries {
+		p := "no platform"
+		if e.Platform.OS != "" {
+			p = builder.FormatPlatform(e.Platform)
+		}
+		fmt.Fprintf(w, "[%s] %s\n", p, e.Digest)
+	}
+}

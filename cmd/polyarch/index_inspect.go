@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/polyarch/polyarch/index"
+	"github.com/urfave/cli/v2"
+)
+
+// inspectFlags holds the raw flags of polyarch index inspect.
+type inspectFlags struct {
+	Raw    bool
+	Format string
+}
+
+// indexInspectCommand returns `polyarch index inspect`.
+func indexInspectCommand(g *globalOptions) *cli.Command {
+	f := &inspectFlags{}
+	regFlags, reg := newRegistryFlags("")
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show an index or image: its digest and each platform's manifest",
+		ArgsUsage: "IMAGE",
+		Description: "IMAGE is docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
+			"containers-storage:NAME, or a bare name (local storage if it holds it, else its registry).",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "raw", Usage: "print the manifest exactly as stored", Destination: &f.Raw},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` of the output: table or json", Destination: &f.Format},
+		}, regFlags...),
+		Action: func(c *cli.Context) error {
+			if err := f.validate(c); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
+			r, err := newResolver(g, c.Args().First())
+			if err != nil {
+				return err
+			}
+			defer r.close()
+			ref, err := index.ParseReference(c.Args().First(), r.store)
+			if err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
+			sys, err := r.systemContext(reg.options(c))
+			if err != nil {
+				return err
+			}
+			in, err := index.Inspect(c.Context, ref, sys)
+			if err != nil {
+				return err
+			}
+			return f.print(g, in)
+		},
+	}
+}
+
+// validate rejects wrong arguments and formats before any work.
+func (f *inspectFlags) validate(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("polyarch index inspect takes exactly one IMAGE, got %d arguments", c.NArg())
+	}
+	if f.Format != "table" && f.Format != "json" {
+		return fmt.Errorf("invalid --format %q: use table or json", f.Format)
+	}
+	if f.Raw && c.IsSet("format") {
+		return fmt.Errorf("--raw and --format are mutually exclusive: --raw prints the stored bytes")
+	}
+	return nil
+}
+
+// print writes the inspection in the chosen form to stdout.
+func (f *inspectFlags) print(g *globalOptions, in *index.Inspection) error {
+	switch {
+	case f.Raw:
+		_, err := g.Stdout.Write(in.Raw)
+		return err
+	case f.Format == "json":
+		enc := json.NewEncoder(g.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(in)
+	}
+	return in.WriteTable(g.Stdout)
+}

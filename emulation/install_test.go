@@ -1,0 +1,205 @@
+package emulation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func init() {
+	helpers["install-uninstall"] = helperInstallUninstall
+	helpers["contrib"] = helperContrib
+}
+
+func TestInstallUninstallInNamespace(t *testing.T) { testInNamespace(t, "install-uninstall") }
+func TestContribRegistersInNamespace(t *testing.T) { testInNamespace(t, "contrib") }
+
+// unfitPPC is a qemu-ppc64le handler without flag F, as an old setup
+// might have left it.
+func unfitPPC() Handler {
+	e := lookup("linux/ppc64le")
+	return Handler{Name: HandlerName(e), Interpreter: "/usr/bin/qemu-ppc64le-static", Flags: "P", Magic: e.Magic, Mask: e.Mask}
+}
+
+// helperInstallUninstall plays a host with a foreign handler and an unfit
+// qemu handler: Install keeps going past the unfit one and reports it,
+// Uninstall removes only qemu handlers and polyarch's files.
+func helperInstallUninstall() error {
+	mnt, ctx := DefaultMountPoint, context.Background()
+	err := RequireHostAdmin("polyarch emulation install linux/arm64")
+	if err == nil || !strings.Contains(err.Error(), "not on the host") || !strings.Contains(err.Error(), "`sudo polyarch emulation install linux/arm64`") {
+		return fmt.Errorf("RequireHostAdmin as root of a user namespace = %v, want a refusal naming the command", err)
+	}
+	if err := mountFresh(mnt); err != nil {
+		return err
+	}
+	for _, h := range []Handler{dummyExt, unfitPPC()} {
+		if err := RegisterHandler(mnt, h); err != nil {
+			return err
+		}
+	}
+	conf := ConfOptions{Dir: filepath.Join(os.TempDir(), "polyarch-binfmt.d-test"), SearchDirs: []string{}}
+	defer os.RemoveAll(conf.Dir)
+	opts := InstallOptions{Platforms: plats("linux/arm64", "linux/ppc64le", "linux/amd64"), Persist: true, Conf: conf}
+	res, err := Install(ctx, opts)
+	if err := checkInstall(res, err, StatusRegistered); err != nil {
+		return err
+	}
+	step("install: %v", err)
+	res, err = Install(ctx, opts)
+	if err := checkInstall(res, err, StatusExisting); err != nil {
+		return fmt.Errorf("second install: %w", err)
+	}
+	return checkUninstallAll(mnt, conf)
+}
+
+// checkInstall checks Install's results for arm64, the unfit ppc64le and
+// amd64.
+func checkInstall(res []InstallResult, err error, arm64 InstallStatus) error {
+	if len(res) != 3 {
+		return fmt.Errorf("Install returned %d results, want 3", len(res))
+	}
+	wantConf := filepath.Join(os.TempDir(), "polyarch-binfmt.d-test", "polyarch-qemu-aarch64.conf")
+	if res[0].Status != arm64 || res[0].Flags != "PF" || res[0].Persisted != wantConf || res[0].Err != nil {
+		return fmt.Errorf("arm64 result %+v, want %s with flags PF persisted in %s", res[0], arm64, wantConf)
+	}
+	if res[1].Status != StatusFailed || !errors.Is(res[1].Err, ErrUnfit) || res[1].Flags != "P" {
+		return fmt.Errorf("ppc64le result %+v, want failed with ErrUnfit and flags P", res[1])
+	}
+	if res[2].Status != StatusNative {
+		return fmt.Errorf("amd64 result %+v, want native", res[2])
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "[linux/ppc64le] ") || !strings.Contains(err.Error(), "emulation uninstall linux/ppc64le") {
+		return fmt.Errorf("Install error = %v, want the ppc64le failure with the uninstall+install fix", err)
+	}
+	return nil
+}
+
+// checkUninstallAll uninstalls every platform and checks what is left.
+func checkUninstallAll(mnt string, conf ConfOptions) error {
+	all, _ := ParsePlatforms([]string{"all"})
+	res, err := Uninstall(UninstallOptions{Platforms: all, Conf: conf})
+	if err != nil {
+		return fmt.Errorf("Uninstall(all): %w", err)
+	}
+	removed := map[string]bool{}
+	for _, r := range res {
+		removed[r.Handler] = removed[r.Handler] || r.Status == UninstallRemoved
+	}
+	if !removed["qemu-aarch64"] || !removed["qemu-ppc64le"] || removed["qemu-s390x"] {
+		return fmt.Errorf("Uninstall results %+v: want qemu-aarch64 and qemu-ppc64le removed, nothing else", res)
+	}
+	hs, err := ReadHandlers(mnt)
+	if err != nil || len(hs) != 1 || hs[0].Name != dummyExt.Name {
+		return fmt.Errorf("after Uninstall(all): handlers %+v, %v; want only %s", hs, err, dummyExt.Name)
+	}
+	if left, _ := os.ReadDir(conf.Dir); len(left) != 0 {
+		return fmt.Errorf("after Uninstall(all): %s still holds %v", conf.Dir, left)
+	}
+	step("uninstall all: removed qemu-aarch64, qemu-ppc64le and polyarch's conf; %s survives", dummyExt.Name)
+	return nil
+}
+
+// helperContrib registers every line of contrib/binfmt.d in a fresh
+// instance, as systemd-binfmt would, and probes every platform.
+func helperContrib() error {
+	if err := mountFresh(DefaultMountPoint); err != nil {
+		return err
+	}
+	files, _ := filepath.Glob(filepath.Join(contribDir, "*.conf"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if !strings.HasPrefix(line, "#") {
+				if err := writeExisting(filepath.Join(DefaultMountPoint, "register"), line); err != nil {
+					return fmt.Errorf("registering %s: %w", f, err)
+				}
+			}
+		}
+	}
+	for _, e := range table {
+		if err := probeEmulator(context.Background(), e); err != nil {
+			return fmt.Errorf("after registering contrib/binfmt.d: %w", err)
+		}
+	}
+	step("registered %d contrib/binfmt.d files; all %d platforms run", len(files), len(table))
+	return nil
+}
+
+func plats(ss ...string) []specs.Platform {
+	out := make([]specs.Platform, len(ss))
+	for i, s := range ss {
+		out[i] = plat(s)
+	}
+	return out
+}
+
+func TestParsePlatforms(t *testing.T) {
+	var all []string
+	for _, e := range table {
+		all = append(all, PlatformString(e.Platform))
+	}
+	for _, tt := range []struct {
+		args    []string
+		want    []string
+		wantErr string
+	}{
+		{[]string{"all"}, all, ""},
+		{[]string{"aarch64,linux/s390x", "arm64"}, []string{"linux/arm64", "linux/s390x"}, ""},
+		{[]string{"linux/arm", "armel", "linux/arm64/v8"}, []string{"linux/arm/v7", "linux/arm/v6", "linux/arm64"}, ""},
+		{[]string{"s390x", "ALL"}, append([]string{"linux/s390x"}, slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "linux/s390x" })...), ""},
+		{[]string{"windows/amd64"}, nil, "no qemu emulator"},
+		{[]string{"linux/sparc64"}, nil, "supported platforms are linux/amd64"},
+		{[]string{"linux//"}, nil, "use os/arch[/variant]"},
+	} {
+		ps, err := ParsePlatforms(tt.args)
+		var got []string
+		for _, p := range ps {
+			got = append(got, PlatformString(p))
+		}
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParsePlatforms(%q) error = %v, want one containing %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("ParsePlatforms(%q) = %v, %v; want %v", tt.args, got, err, tt.want)
+		}
+	}
+}
+
+func TestServes(t *testing.T) {
+	arm64, s390x := lookup("linux/arm64"), lookup("linux/s390x")
+	debian := Handler{Name: "qemu-aarch64", Enabled: true, Flags: "OPF",
+		Magic: `\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00`, Mask: arm64.Mask}
+	for _, tt := range []struct {
+		name string
+		h    Handler
+		e    Emulator
+		want bool
+	}{
+		{"debian arm64", debian, arm64, true},
+		{"debian arm64 for s390x", debian, s390x, false},
+		{"table s390x", Handler{Magic: s390x.Magic, Mask: s390x.Mask}, s390x, true},
+		{"elf, any machine", Handler{Magic: `\x7fELF`}, s390x, true},
+		{"offset past the header", Handler{Magic: `\x00`, Offset: 4096}, arm64, false},
+		{"extension", Handler{Extension: "pyc", Magic: `\x7fELF`}, arm64, false},
+		{"python", Handler{Magic: `\xa7\x0d\x0d\x0a`}, arm64, false},
+		{"bad escape", Handler{Magic: `\xZZ`}, arm64, false},
+	} {
+		if got := Serves(tt.h, tt.e); got != tt.want {
+			t.Errorf("%s: Serves = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

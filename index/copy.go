@@ -1,0 +1,279 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/containerd/platforms"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/common/pkg/retry"
+	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/signature"
+	"go.podman.io/image/v5/types"
+)
+
+// Manifest formats accepted by CopyOptions.Format (and PushOptions.Format).
+const (
+	// FormatOCI is OCI image manifests in an OCI image index.
+	FormatOCI = "oci"
+	// FormatV2S2 is Docker schema 2 manifests in a Docker manifest list.
+	FormatV2S2 = "v2s2"
+)
+
+// CopyOptions configures Copy. The zero value copies every platform,
+// keeping every digest, with no retry and no progress output.
+type CopyOptions struct {
+	// Platforms selects the platforms to copy from an index; empty copies
+	// all of them and keeps the index and every child byte for byte.
+	// With a subset, the destination gets a rewritten index holding only
+	// those platforms, with a new digest.
+	Platforms []specs.Platform
+	// SourceCtx and DestinationCtx configure each side (TLS, credentials,
+	// certificates); see SystemContext. DestinationCtx.BlobInfoCacheDir
+	// should be a persistent directory: the blob info cache is what lets
+	// a copy between two repositories of one registry mount blobs instead
+	// of uploading them.
+	SourceCtx, DestinationCtx *types.SystemContext
+	// Format converts manifests to FormatOCI or FormatV2S2; "" keeps them
+	// as they are.
+	Format string
+	// Retry is how many times a failed copy is tried again when the
+	// failure looks transient; RetryDelay is the wait between tries
+	// (default: exponential from 1s).
+	Retry      int
+	RetryDelay time.Duration
+	// DigestFile, if set, receives the digest of what was written.
+	DigestFile string
+	// ReportWriter receives progress; nil means silence.
+	ReportWriter io.Writer
+}
+
+// CopyResult describes what Copy wrote.
+type CopyResult struct {
+	// Digest is the digest of the top-level manifest written at the
+	// destination.
+	Digest digest.Digest
+	// SourceDigest is the digest of the source's top-level manifest.
+	SourceDigest digest.Digest
+	// MediaType is the source's top-level manifest type.
+	MediaType string
+	// Platforms are the platforms copied out of an index, in index order;
+	// nil when the whole index or a single image was copied.
+	Platforms []specs.Platform
+	// SourcePlatforms are the platforms the source offers.
+	SourcePlatforms []specs.Platform
+}
+
+// Rewritten reports whether the destination holds a manifest other than
+// the source's: a subset of an index, or a converted format.
+func (r *CopyResult) Rewritten() bool { return r.Digest != r.SourceDigest }
+
+// Copy copies the image or index src to dst, between any two transports.
+// Requested platforms are checked before anything is written: if src
+// lacks one, the error lists what src has.
+func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) (*CopyResult, error) {
+	srcName, dstName := refName(src), refName(dst)
+	plan, err := planCopy(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := policyContext(opts.DestinationCtx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = policy.Destroy() }()
+	copyImage := func(ctx context.Context, dst, src types.ImageReference, o *cp.Options) ([]byte, error) {
+		return cp.Image(ctx, policy, dst, src, o)
+	}
+	var d digest.Digest
+	err = retry.IfNecessary(ctx, func() error {
+		var err error
+		d, err = route(ctx, copyImage, src, dst, opts, plan)
+		return err
+	}, &retry.Options{MaxRetry: opts.Retry, Delay: opts.RetryDelay})
+	if err != nil {
+		return nil, fmt.Errorf("copying %s to %s: %w", srcName, dstName, Explain(err, blame(err, srcName, dstName)))
+	}
+	if opts.DigestFile != "" {
+		if err := os.WriteFile(opts.DigestFile, []byte(d.String()), 0o644); err != nil {
+			return nil, fmt.Errorf("writing digest of %s to %s: %w", dstName, opts.DigestFile, err)
+		}
+	}
+	return &CopyResult{Digest: d, SourceDigest: plan.digest, MediaType: plan.mime, Platforms: plan.chosen, SourcePlatforms: plan.offered}, nil
+}
+
+// route makes one attempt at the copy, by the path src and dst need, and
+// returns the digest of what was written.
+func route(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan) (digest.Digest, error) {
+	if manifest.MIMETypeIsMultiImage(plan.mime) {
+		switch {
+		case isStorage(src):
+			return copyFromStoredList(ctx, copyImage, src, dst, opts)
+		case isStorage(dst):
+			return copyIntoStorage(ctx, copyImage, src, dst, opts, plan)
+		}
+	}
+	co, err := copyOptions(opts, plan, dst)
+	if err != nil {
+		return "", err
+	}
+	written, err := copyImage(ctx, dst, src, co)
+	if err != nil && co.PreserveDigests && strings.Contains(err.Error(), "preserve digests") {
+		co.PreserveDigests = false // dst cannot store the manifests as they are
+		written, err = copyImage(ctx, dst, src, co)
+	}
+	if err != nil {
+		return "", err
+	}
+	return manifest.Digest(written)
+}
+
+// copyPlan is what Copy learned from the source before copying.
+type copyPlan struct {
+	digest    digest.Digest
+	mime      string
+	offered   []specs.Platform
+	chosen    []specs.Platform // nil: everything
+	instances []digest.Digest  // nil: everything
+}
+
+// planCopy reads the source's top-level manifest and picks the instances
+// for opts.Platforms, failing if one is missing.
+func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (*copyPlan, error) {
+	in, err := Inspect(ctx, ref, opts.SourceCtx)
+	if err != nil {
+		return nil, err
+	}
+	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests)}
+	if in.Platform != nil && usable(*in.Platform) {
+		plan.offered = []specs.Platform{platforms.Normalize(*in.Platform)}
+	}
+	for _, want := range opts.Platforms {
+		if !Offers(plan.offered, want) {
+			return nil, fmt.Errorf("%s has no %s image; it has %s (choose among those with --platform, or copy them all with --all)",
+				refName(ref), platforms.Format(want), FormatPlatforms(plan.offered))
+		}
+	}
+	if len(opts.Platforms) > 0 && len(in.Manifests) > 0 {
+		plan.instances, plan.chosen = selectInstances(in.Manifests, opts.Platforms)
+		if len(plan.instances) == len(in.Manifests) {
+			plan.instances, plan.chosen = nil, nil // every entry: a full copy
+		}
+	}
+	return plan, nil
+}
+
+// entryPlatforms returns the usable, normalised platforms of entries.
+func entryPlatforms(entries []specs.Descriptor) []specs.Platform {
+	var out []specs.Platform
+	for _, e := range entries {
+		if e.Platform != nil && usable(*e.Platform) {
+			out = append(out, platforms.Normalize(*e.Platform))
+		}
+	}
+	return out
+}
+
+// attestationRef is the annotation by which an attestation manifest
+// (platform unknown/unknown) names the image it describes.
+const attestationRef = "vnd.docker.reference.digest"
+
+// selectInstances returns the entries matching want (strictly, after
+// normalisation), with the attestation manifests describing them, in
+// index order, and the platforms chosen.
+func selectInstances(entries []specs.Descriptor, want []specs.Platform) ([]digest.Digest, []specs.Platform) {
+	var ds []digest.Digest
+	var chosen []specs.Platform
+	picked := map[digest.Digest]bool{}
+	for _, e := range entries {
+		if e.Platform != nil && usable(*e.Platform) && wanted(want, platforms.Normalize(*e.Platform)) {
+			ds, picked[e.Digest] = append(ds, e.Digest), true
+			chosen = append(chosen, platforms.Normalize(*e.Platform))
+		}
+	}
+	for _, e := range entries {
+		if ref := e.Annotations[attestationRef]; ref != "" && picked[digest.Digest(ref)] && !picked[e.Digest] {
+			ds, picked[e.Digest] = append(ds, e.Digest), true
+		}
+	}
+	return ds, chosen
+}
+
+// wanted reports whether p is one of want, strictly.
+func wanted(want []specs.Platform, p specs.Platform) bool {
+	for _, w := range want {
+		if platforms.OnlyStrict(w).Match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// copyOptions turns opts and the plan into containers/image options.
+func copyOptions(opts CopyOptions, plan *copyPlan, dst types.ImageReference) (*cp.Options, error) {
+	co := &cp.Options{
+		SourceCtx:          opts.SourceCtx,
+		DestinationCtx:     opts.DestinationCtx,
+		ReportWriter:       opts.ReportWriter,
+		ImageListSelection: cp.CopyAllImages,
+	}
+	switch opts.Format {
+	case "":
+		co.PreserveDigests = plan.instances == nil && storesAsIs(dst, plan.mime)
+	case FormatOCI:
+		co.ForceManifestMIMEType = specs.MediaTypeImageManifest
+	case FormatV2S2:
+		co.ForceManifestMIMEType = manifest.DockerV2Schema2MediaType
+	default:
+		return nil, fmt.Errorf("invalid manifest format %q: use %s or %s", opts.Format, FormatOCI, FormatV2S2)
+	}
+	if plan.instances != nil {
+		co.ImageListSelection = cp.CopySpecificImages
+		co.Instances = plan.instances
+		co.SparseManifestListAction = cp.StripSparseManifestList
+	}
+	return co, nil
+}
+
+// storesAsIs reports whether dst can store manifests of type mime
+// unchanged: OCI layouts hold only OCI manifests, docker-archive only
+// single Docker images.
+func storesAsIs(dst types.ImageReference, mime string) bool {
+	switch dst.Transport().Name() {
+	case "oci", "oci-archive":
+		return mime == specs.MediaTypeImageIndex || mime == specs.MediaTypeImageManifest
+	case "docker-archive":
+		return mime == manifest.DockerV2Schema2MediaType
+	}
+	return true
+}
+
+// policyContext returns the signature policy of sys (SystemContext always
+// sets one), or the host's default.
+func policyContext(sys *types.SystemContext) (*signature.PolicyContext, error) {
+	policy, err := signature.DefaultPolicy(sys)
+	if err != nil {
+		return nil, fmt.Errorf("reading signature policy: %w", err)
+	}
+	pc, err := signature.NewPolicyContext(policy)
+	if err != nil {
+		return nil, fmt.Errorf("loading signature policy: %w", err)
+	}
+	return pc, nil
+}
+
+// blame guesses which side of a copy an error is about, for Explain:
+// containers/image words destination failures with "destination",
+// "writing" or "upload".
+func blame(err error, src, dst string) string {
+	if containsAny(err.Error(), "destination", "writing", "upload") {
+		return dst
+	}
+	return src
+}

@@ -1,0 +1,113 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/containerd/platforms"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/oci/layout"
+	is "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
+)
+
+// Local storage keeps an index as a manifest list whose entries are
+// separate images (podman's model), which containers/image cannot copy
+// in one go: indexes going in or out of local storage take these paths.
+
+// isStorage reports whether ref is a containers-storage reference.
+func isStorage(ref types.ImageReference) bool {
+	return ref.Transport().Name() == is.Transport.Name()
+}
+
+// copyFromStoredList stages the index src holds in local storage as an
+// OCI layout next to the store, with every entry it lists (libimage reads
+// each from wherever it was added from), then copies that layout to dst
+// by the ordinary path, platform selection included.
+func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions) (digest.Digest, error) {
+	store := is.Transport.GetStoreIfSet()
+	img, err := is.Transport.GetImage(src)
+	if store == nil || err != nil {
+		return "", fmt.Errorf("locating index %s in local storage: %v", src.StringWithinTransport(), err)
+	}
+	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-copy-")
+	if err != nil {
+		return "", fmt.Errorf("creating a staging directory for index %s: %w", img.ID, err)
+	}
+	defer os.RemoveAll(tmp)
+	staged, err := layout.NewReference(filepath.Join(tmp, "layout"), "copy")
+	if err != nil {
+		return "", err
+	}
+	if err := pushStored(ctx, store, opts.DestinationCtx, img.ID, staged, nil); err != nil {
+		return "", fmt.Errorf("staging index %s: %w", img.ID, err)
+	}
+	plan, err := planCopy(ctx, staged, opts)
+	if err != nil {
+		return "", err
+	}
+	return route(ctx, copyImage, staged, dst, opts, plan)
+}
+
+// copyIntoStorage copies each chosen platform image of the index src into
+// the local storage of dst as its own image, then stores a new index of
+// them under dst's name, as a build does (Assemble, then Tag): podman
+// sees it as a manifest list. The index is serialised anew, so its digest
+// may differ from the source's.
+func copyIntoStorage(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan) (digest.Digest, error) {
+	store := is.Transport.GetStoreIfSet()
+	named := dst.DockerReference()
+	if store == nil || named == nil {
+		return "", fmt.Errorf("copying an index into local storage needs a name: use containers-storage:NAME")
+	}
+	chosen := plan.chosen
+	if chosen == nil {
+		chosen = plan.offered
+	}
+	var insts []Instance
+	for i, p := range chosen {
+		tmp := fmt.Sprintf("localhost/polyarch-copy-%d:%d", os.Getpid(), i)
+		id, err := copyPlatformInto(ctx, copyImage, src, tmp, p, opts)
+		if err != nil {
+			return "", fmt.Errorf("copying %s image: %w", platforms.Format(p), err)
+		}
+		defer func() { _ = store.RemoveNames(id, []string{tmp}) }()
+		insts = append(insts, Instance{ImageID: id, Platform: p})
+	}
+	a, err := Assemble(ctx, store, opts.DestinationCtx, insts)
+	if err != nil {
+		return "", err
+	}
+	return a.Digest, Tag(store, a.ID, []string{reference.TagNameOnly(named).String()})
+}
+
+// policyCopier copies one image; cp.Image with a fixed policy.
+type policyCopier func(ctx context.Context, dst, src types.ImageReference, o *cp.Options) ([]byte, error)
+
+// copyPlatformInto copies the p image of the index src into local
+// storage under the name tmp and returns its image ID.
+func copyPlatformInto(ctx context.Context, copyImage policyCopier, src types.ImageReference, tmp string, p specs.Platform, opts CopyOptions) (string, error) {
+	store := is.Transport.GetStoreIfSet()
+	dst, err := is.Transport.ParseStoreReference(store, tmp)
+	if err != nil {
+		return "", err
+	}
+	sys := types.SystemContext{}
+	if opts.SourceCtx != nil {
+		sys = *opts.SourceCtx
+	}
+	sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice = p.OS, p.Architecture, p.Variant
+	if _, err := copyImage(ctx, dst, src, &cp.Options{SourceCtx: &sys, DestinationCtx: opts.DestinationCtx, ReportWriter: opts.ReportWriter}); err != nil {
+		return "", err
+	}
+	img, err := store.Image(tmp)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
+}

@@ -1,0 +1,126 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/common/libimage/manifests"
+	"go.podman.io/common/pkg/retry"
+	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/directory"
+	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+)
+
+// listType returns the media type of an index pushed in format, one of
+// FormatOCI ("" too) and FormatV2S2.
+func listType(format string) (string, error) {
+	switch format {
+	case "", FormatOCI:
+		return specs.MediaTypeImageIndex, nil
+	case FormatV2S2:
+		return manifest.DockerV2ListMediaType, nil
+	}
+	return "", fmt.Errorf("invalid manifest format %q: use %s or %s", format, FormatOCI, FormatV2S2)
+}
+
+// PushOptions configures Push. The zero value pushes an OCI index with
+// three retries and no progress output.
+type PushOptions struct {
+	// Format of the index and its manifests: FormatOCI (default) or
+	// FormatV2S2, a Docker manifest list of schema 2 manifests.
+	Format string
+	// Retry is how many times a failed step is retried, with exponential
+	// backoff; default (nil) 3.
+	Retry *uint
+	// DigestFile, if set, receives the pushed index's digest.
+	DigestFile string
+	// ReportWriter receives copy progress; nil means silence.
+	ReportWriter io.Writer
+}
+
+// Push copies the stored index name and every image it lists to dest
+// (docker://, oci:, oci-archive: or any other transport), converting
+// manifests to opts.Format. Blobs are read from where each entry was
+// added from: local storage, a registry or a layout. To a registry, the
+// index is first staged in a directory next to the store, then pushed in
+// dependency order, as build --push does: every blob, then each image
+// manifest by digest, then the index under dest's tag last, so a failure
+// leaves the tag as it was. It returns the digest of the index as written.
+func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, name string, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
+	if _, err := listType(opts.Format); err != nil {
+		return "", err
+	}
+	s, err := openList(store, name)
+	if err != nil {
+		return "", err
+	}
+	if len(s.list.Instances()) == 0 {
+		return "", fmt.Errorf("pushing index %s: it is empty: add images with `polyarch index add %s SOURCE`", s.label(), name)
+	}
+	var d digest.Digest
+	if dest.Transport().Name() == "docker" {
+		d, err = s.pushStaged(ctx, store, sys, dest, opts)
+	} else {
+		d, err = s.push(ctx, store, sys, dest, opts, opts.ReportWriter)
+	}
+	if err != nil {
+		return "", fmt.Errorf("pushing index %s to %s: %w", s.label(), transportName(dest), err)
+	}
+	if opts.DigestFile != "" {
+		if err := os.WriteFile(opts.DigestFile, []byte(d.String()), 0o644); err != nil {
+			return d, fmt.Errorf("writing digest of index %s to %s: %w", s.label(), opts.DigestFile, err)
+		}
+	}
+	return d, nil
+}
+
+// push copies the index to dest with containers/image, converting it to
+// opts.Format; the index is written after its images.
+func (s *stored) push(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions, report io.Writer) (digest.Digest, error) {
+	mime, err := listType(opts.Format)
+	if err != nil {
+		return "", err
+	}
+	_, d, err := s.list.Push(ctx, dest, manifests.PushOptions{
+		Store:              store,
+		SystemContext:      sys,
+		ImageListSelection: cp.CopyAllImages,
+		ReportWriter:       report,
+		ManifestType:       mime,
+		MaxRetries:         opts.Retry,
+	})
+	return d, err
+}
+
+// pushStaged converts the index into a dir: staging copy, then pushes the
+// staged bytes to dest in dependency order with PushOrdered.
+func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
+	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-push-")
+	if err != nil {
+		return "", fmt.Errorf("creating push staging directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	staged, err := directory.NewReference(tmp)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.push(ctx, store, sys, staged, opts, nil); err != nil {
+		return "", fmt.Errorf("staging for push: %w", err)
+	}
+	retries := retry.Options{MaxRetry: 3}
+	if opts.Retry != nil {
+		retries.MaxRetry = int(*opts.Retry)
+	}
+	var d digest.Digest
+	err = retry.IfNecessary(ctx, func() error {
+		d, err = PushOrdered(ctx, sys, staged, dest, opts.ReportWriter)
+		return err
+	}, &retries)
+	return d, Explain(err, transportName(dest))
+}
