@@ -11,7 +11,7 @@ GOTEST    ?= $(GO) test -tags "$(TAGS)" -count=1
 
 export CGO_ENABLED = 1
 
-.PHONY: all build test unit e2e e2e-rootless fixtures bench vet fmt clean demo
+.PHONY: all build test unit e2e e2e-rootless fixtures bench vet fmt clean demo docs
 
 all: build
 
@@ -38,6 +38,9 @@ test: unit e2e e2e-rootless
 
 bench: build fixtures
 	$(TESTENV) tests/bench/run.sh
+
+docs:
+	UPDATE_DOCS=1 $(GOTEST) -run TestCLIReferenceUpToDate ./cmd/polyarch
 
 vet:
 	$(GO) vet -tags "$(TAGS)" ./...

@@ -33,7 +33,7 @@ func newApp() *cli.App {
 // tests build a fresh one per run.
 func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 	g := &globalOptions{Stdout: stdout, Stderr: stderr}
-	return &cli.App{
+	app := &cli.App{
 		Name:                      "polyarch",
 		Usage:                     "build multi-architecture OCI images, daemonless and rootless",
 		Version:                   version,
@@ -58,6 +58,22 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Writer:         stdout,
 		ErrWriter:      stderr,
+	}
+	usageErrors(app.Commands)
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+		return cli.Exit(fmt.Sprintf("%v\nsee: polyarch --help", err), 125)
+	}
+	return app
+}
+
+// usageErrors makes every command's flag errors exit 125, as podman's do,
+// with a pointer to its help.
+func usageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+			return cli.Exit(fmt.Sprintf("%v\nsee: %s --help", err, c.Command.HelpName), 125)
+		}
+		usageErrors(c.Subcommands)
 	}
 }
 

@@ -21,7 +21,11 @@ func TestMain(m *testing.M) {
 func runApp(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := newAppWithOutput(&stdout, &stderr).RunContext(context.Background(), append([]string{"polyarch"}, args...))
+	app := newAppWithOutput(&stdout, &stderr)
+	full, err := permuteArgs(app, append([]string{"polyarch"}, args...))
+	if err == nil {
+		err = app.RunContext(context.Background(), full)
+	}
 	code := 0
 	if err != nil {
 		code = exitCode(err)

@@ -45,8 +45,7 @@ func platformArgs(c *cli.Context, noneIsAll bool) ([]specs.Platform, error) {
 	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") {
-			return nil, fmt.Errorf("flag %s after a platform: put flags first, e.g. polyarch emulation %s %s linux/arm64",
-				a, c.Command.Name, a)
+			return nil, fmt.Errorf("%q is not a platform: flags of polyarch emulation %s go before --", a, c.Command.Name)
 		}
 	}
 	return emulation.ParsePlatforms(args)

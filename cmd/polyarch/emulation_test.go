@@ -144,7 +144,7 @@ func TestEmulationUsageErrors(t *testing.T) {
 	}{
 		{[]string{"uninstall"}, "needs platforms, e.g. linux/arm64, or all"},
 		{[]string{"install", "linux/sparc64"}, "supported platforms are linux/amd64"},
-		{[]string{"install", "linux/arm64", "--persist"}, "put flags first, e.g. polyarch emulation install --persist linux/arm64"},
+		{[]string{"install", "--", "-x"}, `"-x" is not a platform`},
 		{[]string{"status", "--format", "yaml"}, `invalid --format "yaml": use table or json`},
 		{[]string{"status", "extra"}, "takes no arguments"},
 	} {

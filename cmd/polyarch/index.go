@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/index"
@@ -97,19 +96,12 @@ type indexAction struct {
 	run func(c *cli.Context, l *localStore, args []string) error
 }
 
-// action returns the cli action: flags may follow the arguments, as with
-// podman (`index push NAME DEST --tls-verify=false`); urfave/cli stops at
-// the first argument, so those are applied here. Then the arguments are
-// counted and checked, local storage is opened, and run runs.
+// action returns the cli action: the arguments are counted and checked,
+// local storage is opened, and run runs. (Flags after the arguments were
+// moved in front of them by permuteArgs.)
 func (a indexAction) action(g *globalOptions) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		args, help, err := applyLateFlags(c)
-		if err != nil {
-			return cli.Exit(err.Error(), 125)
-		}
-		if help {
-			return cli.ShowSubcommandHelp(c)
-		}
+		args := c.Args().Slice()
 		if n := len(args); n < a.min || (a.max >= 0 && n > a.max) {
 			return cli.Exit(fmt.Sprintf("polyarch index %s takes %s, got %d\nusage: polyarch index %s %s",
 				c.Command.Name, argCount(a.min, a.max), n, c.Command.Name, c.Command.ArgsUsage), 125)
@@ -126,58 +118,6 @@ func (a indexAction) action(g *globalOptions) cli.ActionFunc {
 		defer l.close()
 		return a.run(c, l, args)
 	}
-}
-
-// applyLateFlags sets the flags found among c's arguments and returns the
-// other arguments, and whether help was asked for. "--" ends the flags.
-func applyLateFlags(c *cli.Context) (args []string, help bool, err error) {
-	rest := c.Args().Slice()
-	for len(rest) > 0 {
-		tok := rest[0]
-		rest = rest[1:]
-		if tok == "--" {
-			return append(args, rest...), false, nil
-		}
-		if len(tok) < 2 || tok[0] != '-' {
-			args = append(args, tok)
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(tok, "-"), "=")
-		isBool, known := flagKind(c.Command, name)
-		switch {
-		case !known:
-			return nil, false, fmt.Errorf("unknown flag %s for polyarch index %s: see polyarch index %s --help", tok, c.Command.Name, c.Command.Name)
-		case name == "help" || name == "h":
-			return nil, true, nil
-		case !hasValue && isBool:
-			value = "true"
-		case !hasValue && len(rest) == 0:
-			return nil, false, fmt.Errorf("flag %s needs a value", tok)
-		case !hasValue:
-			value, rest = rest[0], rest[1:]
-		}
-		if err := c.Set(name, value); err != nil {
-			return nil, false, fmt.Errorf("invalid value %q for flag %s: %w", value, tok, err)
-		}
-	}
-	return args, false, nil
-}
-
-// flagKind reports whether cmd has a flag called name, and if it is a
-// boolean flag (which takes no separate value).
-func flagKind(cmd *cli.Command, name string) (isBool, known bool) {
-	if name == "help" || name == "h" {
-		return true, true
-	}
-	for _, f := range cmd.Flags {
-		for _, n := range f.Names() {
-			if n == name {
-				_, isBool = f.(*cli.BoolFlag)
-				return isBool, true
-			}
-		}
-	}
-	return false, false
 }
 
 // argCount says how many arguments a command takes.

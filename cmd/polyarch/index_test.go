@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -16,10 +14,10 @@ func TestIndexUsageErrors(t *testing.T) {
 	}{
 		{args: []string{"rm", "app:1"}, err: "polyarch index rm takes 2 arguments, got 1"},
 		{args: []string{"create", "app:1"}, err: "takes at least 2 arguments"},
-		{args: []string{"create", "app:1", "docker://r/a:1", "--bogus"}, err: "unknown flag --bogus"},
+		{args: []string{"create", "app:1", "docker://r/a:1", "--bogus"}, err: "flag provided but not defined: -bogus"},
 		{args: []string{"create", "app:1", "docker://r/a:1", "--platform"}, err: "flag --platform needs a value"},
 		{args: []string{"create", "app:1", "docker://r/a:1", "--platform", "windows/amd64"}, err: "unsupported platform"},
-		{args: []string{"add", "app:1", "docker://r/a:1", "--replace=maybe"}, err: `invalid value "maybe" for flag --replace=maybe`},
+		{args: []string{"add", "app:1", "docker://r/a:1", "--replace=maybe"}, err: `invalid boolean value "maybe" for -replace`},
 		{args: []string{"annotate", "app:1", "linux/amd64", "--index", "--annotation", "a=b"}, err: "--index annotates the index itself"},
 		{args: []string{"annotate", "app:1", "--annotation", "novalue"}, err: `invalid --annotation "novalue"`},
 		{args: []string{"push", "app:1", "docker://r/a:1", "--all=false"}, err: "--all=false is not supported"},
@@ -28,11 +26,9 @@ func TestIndexUsageErrors(t *testing.T) {
 		{args: []string{"push", "app:1", "docker://"}, err: "invalid image reference"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			app := newApp()
-			app.Writer, app.ErrWriter = &bytes.Buffer{}, &bytes.Buffer{}
-			err := app.RunContext(context.Background(), append([]string{"polyarch", "--root", t.TempDir(), "index"}, tc.args...))
-			if err == nil || exitCode(err) != 125 || !strings.Contains(err.Error(), tc.err) {
-				t.Fatalf("error %v (exit %d), want exit 125 with %q", err, exitCode(err), tc.err)
+			code, _, stderr := runApp(t, append([]string{"--root", t.TempDir(), "index"}, tc.args...)...)
+			if code != 125 || !strings.Contains(stderr, tc.err) {
+				t.Fatalf("error %q (exit %d), want exit 125 with %q", stderr, code, tc.err)
 			}
 		})
 	}
@@ -41,13 +37,11 @@ func TestIndexUsageErrors(t *testing.T) {
 // TestIndexHelpAfterArguments shows help for --help given after the
 // arguments, as podman does.
 func TestIndexHelpAfterArguments(t *testing.T) {
-	app := newApp()
-	var out bytes.Buffer
-	app.Writer = &out
-	if err := app.RunContext(context.Background(), []string{"polyarch", "index", "push", "app:1", "oci:/x", "--help"}); err != nil {
-		t.Fatal(err)
+	code, out, stderr := runApp(t, "index", "push", "app:1", "oci:/x", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(out.String(), "--digestfile FILE") {
-		t.Errorf("help lacks --digestfile:\n%s", out.String())
+	if !strings.Contains(out, "--digestfile FILE") {
+		t.Errorf("help lacks --digestfile:\n%s", out)
 	}
 }

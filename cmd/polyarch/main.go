@@ -18,7 +18,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newApp().RunContext(ctx, os.Args); err != nil {
+	app := newApp()
+	args, err := permuteArgs(app, os.Args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", hint(err))
 		stop()
 		os.Exit(exitCode(err))
