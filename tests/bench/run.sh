@@ -20,6 +20,7 @@ work=$(mktemp -d /tmp/polyarch-bench.XXXXXX)
 cleanup() {
 	[ -n "${regpid:-}" ] && kill "$regpid" 2>/dev/null || true
 	[ "${installed:-}" = 1 ] && "$BIN" emulation uninstall linux/arm64 linux/s390x >/dev/null 2>&1 || true
+	[ "${mounted:-}" = 1 ] && umount /proc/sys/fs/binfmt_misc 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,7 +34,8 @@ for _ in $(seq 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.1
 skopeo copy -q --all --dest-tls-verify=false "oci:$FIX/busybox-oci:3arch" "docker://$REG/busybox:3arch"
 
 # Host handlers so buildah and podman can run foreign RUN steps.
-if ! "$BIN" emulation status --format json 2>/dev/null | grep -q '"linux/arm64"'; then
+mountpoint -q /proc/sys/fs/binfmt_misc || mounted=1
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || [ ! -e /proc/sys/fs/binfmt_misc/qemu-s390x ]; then
 	"$BIN" emulation install linux/arm64 linux/s390x >/dev/null && installed=1
 fi
 
