@@ -16,6 +16,9 @@ type hostNetwork struct{}
 
 var _ nettypes.ContainerNetwork = hostNetwork{}
 
+// The methods below implement nettypes.ContainerNetwork with nothing to
+// set up: chroot RUN steps share the host's network.
+
 func (hostNetwork) NetworkCreate(nettypes.Network, *nettypes.NetworkCreateOptions) (nettypes.Network, error) {
 	return nettypes.Network{}, errNoNetworks
 }

@@ -12,6 +12,7 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+// Write writes p under the lock.
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -36,6 +37,7 @@ func newPrefixWriter(out io.Writer, platform string) *prefixWriter {
 	return &prefixWriter{out: out, prefix: []byte("[" + platform + "] ")}
 }
 
+// Write buffers p and writes every complete line with the prefix.
 func (w *prefixWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

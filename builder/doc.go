@@ -1,0 +1,15 @@
+// Package builder builds one Containerfile for several platforms into one
+// OCI image index, on buildah's imagebuildah.
+//
+// Build runs a preflight first (Containerfile parsed, a qemu interpreter
+// found for every foreign platform with RUN steps, every FROM image
+// resolved for every platform), prepares emulation through package
+// emulation, builds the platforms in parallel, and publishes the result
+// only when every platform succeeded: the index is assembled untagged,
+// written to each output, pushed, and tagged last.
+//
+// Options and their defaults live in options.go, which imports no buildah.
+// Processes that build must call buildah.InitReexec first thing in main,
+// and EnterNamespace before Build so rootless and private-emulation builds
+// run in polyarch's own user and mount namespace.
+package builder
