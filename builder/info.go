@@ -39,6 +39,8 @@ type StoreInfo struct {
 	GraphRoot     string   `json:"graphRoot"`
 	RunRoot       string   `json:"runRoot"`
 	ImageCount    int      `json:"imageCount"`
+	// Error says why the store could not be opened, if it could not.
+	Error string `json:"error,omitempty"`
 }
 
 // EmulationInfo describes qemu emulation support.
@@ -57,19 +59,20 @@ type EmulatorInfo struct {
 }
 
 // Info gathers an InfoReport, opening the store as a build would. Run it
-// after EnterNamespace so rootless storage and ID maps are the build's.
-func Info(ctx context.Context, o StoreOptions, qemuDir string) (*InfoReport, error) {
+// after EnterNamespace so rootless storage and ID maps are the build's;
+// if entering failed, pass that error as nsErr: the store is then
+// reported as unavailable, with the reason, and the rest still gathered.
+func Info(ctx context.Context, o StoreOptions, qemuDir string, nsErr error) (*InfoReport, error) {
 	r := &InfoReport{Host: hostInfo()}
-	store, err := openStore(o, nil)
-	if err != nil {
-		return nil, err
+	if nsErr != nil {
+		r.Store.Error = nsErr.Error()
+	} else {
+		s, err := storeInfo(o)
+		if err != nil {
+			return nil, err
+		}
+		r.Store = s
 	}
-	defer func() { _, _ = store.Shutdown(false) }()
-	imgs, err := store.Images()
-	if err != nil {
-		return nil, err
-	}
-	r.Store = StoreInfo{Driver: store.GraphDriverName(), DriverOptions: store.GraphOptions(), GraphRoot: store.GraphRoot(), RunRoot: store.RunRoot(), ImageCount: len(imgs)}
 	r.Emulation.PrivateSupported, r.Emulation.PrivateReason = emulation.PrivateSupported()
 	for _, e := range emulation.Table() {
 		ei := EmulatorInfo{Platform: FormatPlatform(e.Platform), Native: emulation.Native(e.Platform)}
@@ -83,6 +86,20 @@ func Info(ctx context.Context, o StoreOptions, qemuDir string) (*InfoReport, err
 		r.Emulation.Emulators = append(r.Emulation.Emulators, ei)
 	}
 	return r, nil
+}
+
+// storeInfo opens the store and describes it.
+func storeInfo(o StoreOptions) (StoreInfo, error) {
+	store, err := openStore(o, nil)
+	if err != nil {
+		return StoreInfo{}, err
+	}
+	defer func() { _, _ = store.Shutdown(false) }()
+	imgs, err := store.Images()
+	if err != nil {
+		return StoreInfo{}, err
+	}
+	return StoreInfo{Driver: store.GraphDriverName(), DriverOptions: store.GraphOptions(), GraphRoot: store.GraphRoot(), RunRoot: store.RunRoot(), ImageCount: len(imgs)}, nil
 }
 
 // hostInfo reads kernel, user and user namespace facts.

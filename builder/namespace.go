@@ -44,6 +44,9 @@ func EnterNamespace(o Options) error {
 		private = ok
 	}
 	if os.Geteuid() != 0 {
+		if err := checkRootlessPrerequisites(); err != nil {
+			return err
+		}
 		if err := os.Setenv(inNamespaceEnv, "rootless"); err != nil {
 			return err
 		}

@@ -24,10 +24,8 @@ func newInfoCommand(g *globalOptions) *cli.Command {
 				return cli.Exit(fmt.Sprintf("invalid --format %q: use text or json", format), 125)
 			}
 			store := builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver}
-			if err := builder.EnterNamespace(builder.Options{Store: store}); err != nil {
-				return err
-			}
-			r, err := builder.Info(c.Context, store, qemuDir)
+			nsErr := builder.EnterNamespace(builder.Options{Store: store})
+			r, err := builder.Info(c.Context, store, qemuDir, nsErr)
 			if err != nil {
 				return err
 			}
@@ -51,7 +49,11 @@ func printInfo(w io.Writer, r *builder.InfoReport) {
 		fmt.Fprintln(w, "  warning: single uid mapping (no /etc/subuid range): ownership collapses to root")
 	}
 	s := r.Store
-	fmt.Fprintf(w, "store:\n  driver: %s %v\n  root: %s\n  runroot: %s\n  images: %d\n", s.Driver, s.DriverOptions, s.GraphRoot, s.RunRoot, s.ImageCount)
+	if s.Error != "" {
+		fmt.Fprintf(w, "store:\n  unavailable: %s\n", s.Error)
+	} else {
+		fmt.Fprintf(w, "store:\n  driver: %s %v\n  root: %s\n  runroot: %s\n  images: %d\n", s.Driver, s.DriverOptions, s.GraphRoot, s.RunRoot, s.ImageCount)
+	}
 	e := r.Emulation
 	fmt.Fprintf(w, "emulation:\n  private binfmt_misc: %v %s\n", e.PrivateSupported, e.PrivateReason)
 	for _, em := range e.Emulators {

@@ -162,3 +162,18 @@ func repoRoot(t *testing.T) string {
 	}
 	return filepath.Join(wd, "..", "..")
 }
+
+// TestRootlessWithoutUidmap: an ordinary user without newuidmap gets an
+// error naming the uidmap package before anything runs.
+func TestRootlessWithoutUidmap(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("tests an ordinary user; covered by the rootless run")
+	}
+	empty := t.TempDir()
+	cmd := exec.Command(env.Bin, "build", "--platform", "linux/arm64", empty)
+	cmd.Env = append(os.Environ(), "PATH="+empty)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "newuidmap is not installed: install the uidmap package") {
+		t.Errorf("without newuidmap: %v, %s", err, out)
+	}
+}
