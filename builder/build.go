@@ -97,7 +97,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 		if err != nil {
 			return fmt.Errorf("pushing to %s: %w", tag, err)
 		}
-		if _, err := index.PushStored(ctx, store, sys, id, dest, reportWriter(o)); err != nil {
+		if _, err := index.PushStored(ctx, store, sys, id, dest, index.PushStoredOptions{ReportWriter: reportWriter(o), Retry: o.Retry}); err != nil {
 			return err
 		}
 	}

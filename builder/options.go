@@ -89,6 +89,9 @@ type Options struct {
 	// Registry configures registry access (TLS, credentials) for base
 	// images and pushes.
 	Registry index.RegistryOptions
+	// Retry is how many times a failed pull or push is retried, with
+	// backoff; default (0): none.
+	Retry int
 	// Outputs are written after the index is stored, each atomically.
 	Outputs []Output
 	// Store locates local containers-storage.
@@ -164,6 +167,9 @@ func (o *Options) validate() error {
 	}
 	if o.Jobs < 0 {
 		return fmt.Errorf("invalid --jobs %d: use 0 (all platforms at once) or more", o.Jobs)
+	}
+	if o.Retry < 0 {
+		return fmt.Errorf("invalid --retry %d: use 0 or more", o.Retry)
 	}
 	if o.Pull == "" {
 		o.Pull = PullMissing

@@ -106,7 +106,7 @@ func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) defi
 		ConfigureNetwork:        define.NetworkEnabled,
 		Jobs:                    &jobs,
 		SkipUnusedStages:        types.OptionalBoolTrue,
-		MaxPullPushRetries:      2,
+		MaxPullPushRetries:      o.Retry,
 	}
 }
 

@@ -87,31 +87,38 @@ func isHostPlatform(p specs.Platform) bool {
 	return FormatPlatform(p) == FormatPlatform(HostPlatform())
 }
 
-// checkBases resolves each base image once and reports every missing
-// (image, platform) pair in one error.
+// checkBases resolves each base image once and reports, in one error,
+// every base that cannot be read and every missing (image, platform) pair.
 func checkBases(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, needs []baseNeed) error {
 	offered := map[string][]specs.Platform{}
-	var problems []string
+	var unreadable, missing []string
 	for _, n := range needs {
 		have, ok := offered[n.Image]
 		if !ok {
 			var err error
 			have, err = basePlatforms(ctx, o, store, sys, n.Image)
+			offered[n.Image] = have
 			if err != nil {
-				problems = append(problems, err.Error())
-				offered[n.Image] = nil
+				unreadable = append(unreadable, err.Error())
 				continue
 			}
-			offered[n.Image] = have
 		}
 		if have != nil && !index.Offers(have, n.Platform) {
-			problems = append(problems, fmt.Sprintf("%s has no %s image; it has %s", n.Image, FormatPlatform(n.Platform), index.FormatPlatforms(have)))
+			missing = append(missing, fmt.Sprintf("%s has no %s image; it has %s", n.Image, FormatPlatform(n.Platform), index.FormatPlatforms(have)))
 		}
 	}
-	if len(problems) == 0 {
+	var parts []string
+	if len(unreadable) > 0 {
+		parts = append(parts, "base images cannot be read, nothing was built:\n  "+strings.Join(unreadable, "\n  "))
+	}
+	if len(missing) > 0 {
+		parts = append(parts, "base images are missing for the requested platforms, nothing was built:\n  "+strings.Join(missing, "\n  ")+
+			"\n(drop those platforms from --platform, or use bases that provide them)")
+	}
+	if len(parts) == 0 {
 		return nil
 	}
-	return fmt.Errorf("base images are missing for the requested platforms, nothing was built:\n  %s\n(drop those platforms from --platform, or use bases that provide them)", strings.Join(problems, "\n  "))
+	return errors.New(strings.Join(parts, "\n"))
 }
 
 // basePlatforms returns every platform the base image offers across the
@@ -133,7 +140,7 @@ func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *ty
 		all = append(all, ps...)
 	}
 	if len(all) == 0 && len(errs) > 0 {
-		return nil, fmt.Errorf("base image %s cannot be read: %w", name, errors.Join(errs...))
+		return nil, fmt.Errorf("%s: %w", name, index.Explain(errors.Join(errs...), name))
 	}
 	return all, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	digest "github.com/opencontainers/go-digest"
+	"go.podman.io/common/pkg/retry"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/oci/layout"
@@ -27,7 +28,8 @@ const stagingRef = "push"
 // staged in an OCI layout next to the store, so the bytes pushed are
 // exactly those an OCI output of the same build holds. It returns the
 // index digest.
-func PushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) (digest.Digest, error) {
+// Network failures are retried o.Retry times with backoff.
+func PushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, o PushStoredOptions) (digest.Digest, error) {
 	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-push-")
 	if err != nil {
 		return "", fmt.Errorf("creating push staging directory: %w", err)
@@ -40,11 +42,23 @@ func PushStored(ctx context.Context, store storage.Store, sys *types.SystemConte
 	if err := pushStored(ctx, store, sys, id, staged, nil); err != nil {
 		return "", fmt.Errorf("staging index %s for push: %w", id, err)
 	}
-	d, err := PushOrdered(ctx, sys, staged, dest, report)
+	var d digest.Digest
+	err = retry.IfNecessary(ctx, func() error {
+		d, err = PushOrdered(ctx, sys, staged, dest, o.ReportWriter)
+		return err
+	}, &retry.Options{MaxRetry: o.Retry})
 	if err != nil {
-		return "", fmt.Errorf("pushing index to %s: %w", transportName(dest), err)
+		return "", fmt.Errorf("pushing index to %s: %w", transportName(dest), Explain(err, transportName(dest)))
 	}
 	return d, nil
+}
+
+// PushStoredOptions configures PushStored.
+type PushStoredOptions struct {
+	// ReportWriter receives progress lines; nil means silence.
+	ReportWriter io.Writer
+	// Retry is how many times a failed push is retried; default 0.
+	Retry int
 }
 
 // pushed is one manifest of an index being pushed.

@@ -21,6 +21,7 @@ type buildFlags struct {
 	Outputs   cli.StringSlice
 	Quiet     bool
 	Push      bool
+	Retry     int
 	Emulation string
 	QEMUDir   string
 }
@@ -44,6 +45,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull base images: always, missing or never", Destination: &f.Pull},
 			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the index: type=oci,dest=DIR or type=oci-archive,dest=FILE", Destination: &f.Outputs},
 			&cli.BoolFlag{Name: "push", Usage: "push the index and every platform image to the registry of each -t (same as -o type=registry)", Destination: &f.Push},
+			&cli.IntFlag{Name: "retry", Value: 2, Usage: "retry a failed pull or push `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
@@ -106,7 +108,7 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 	}
 	return builder.Options{
 		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
-		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull,
+		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull, Retry: f.Retry,
 		Outputs: outputs, Quiet: f.Quiet, Stdout: g.Stdout, Stderr: g.Stderr,
 		Store:     builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver},
 		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
