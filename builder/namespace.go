@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/storage/pkg/unshare"
 )
@@ -44,19 +45,36 @@ func EnterNamespace(o Options) error {
 		private = ok
 	}
 	if os.Geteuid() != 0 {
-		if err := checkRootlessPrerequisites(); err != nil {
-			return err
-		}
-		if err := os.Setenv(inNamespaceEnv, "rootless"); err != nil {
-			return err
-		}
-		unshare.MaybeReexecUsingUserNamespace(false)
-		return nil
+		return EnterStorageNamespace()
 	}
 	if !private {
 		return nil
 	}
 	return reexecAsRootInNamespace(o)
+}
+
+// EnterStorageNamespace re-executes the running command, for an ordinary
+// user, inside a user namespace built from /etc/subuid and /etc/subgid, as
+// podman does, so local storage can be used; for root it does nothing.
+// Commands that only touch local storage (index, copy) call it; build
+// calls EnterNamespace. The child's command line is never logged: it may
+// hold credentials.
+func EnterStorageNamespace() error {
+	if InOwnNamespace() || os.Geteuid() == 0 {
+		return nil
+	}
+	if err := checkRootlessPrerequisites(); err != nil {
+		return err
+	}
+	if err := os.Setenv(inNamespaceEnv, "rootless"); err != nil {
+		return err
+	}
+	if logrus.IsLevelEnabled(logrus.DebugLevel) {
+		// storage logs the child's argv at debug level; --creds may be there.
+		logrus.SetLevel(logrus.InfoLevel)
+	}
+	unshare.MaybeReexecUsingUserNamespace(false)
+	return nil
 }
 
 // reexecAsRootInNamespace runs this command again as root in a user
