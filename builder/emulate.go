@@ -81,9 +81,11 @@ func registrationTarget(o EmulationOptions) (target, error) {
 	switch {
 	case mode != emulation.ModeHost && !initial && supported:
 		return targetPrivate, nil
-	case initial && os.Geteuid() == 0:
+	case mode == emulation.ModeHost && initial && os.Geteuid() == 0:
 		return targetHost, nil
 	}
+	// A build changes the host only when asked (--emulation=host): in
+	// any other case only handlers that already work can serve.
 	return targetNone, nil
 }
 

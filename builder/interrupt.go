@@ -14,9 +14,11 @@ import (
 const killGrace = 3 * time.Second
 
 // stopOnCancel makes a cancelled build stop its RUN steps: buildah does
-// not cancel running processes when its context ends, so every process
-// descended from polyarch gets SIGTERM, then SIGKILL after killGrace.
-// The returned function ends the watch.
+// not cancel running processes when its context ends, so every RUN
+// process tree (rooted at buildah's chroot runtime, a re-executed child
+// of this process) gets SIGTERM, then SIGKILL after killGrace. Other
+// children of a program embedding the builder are left alone. The
+// returned function ends the watch.
 func stopOnCancel(ctx context.Context) func() {
 	done := make(chan struct{})
 	go func() {
@@ -35,15 +37,30 @@ func stopOnCancel(ctx context.Context) func() {
 	return func() { close(done) }
 }
 
-// signalDescendants sends sig to every process descended from this one.
+// runtimePrefix starts the argv[0] of buildah's re-executed RUN runtimes
+// (buildah-chroot-runtime, buildah-chroot-exec, buildah-oci-runtime).
+const runtimePrefix = "buildah-"
+
+// signalDescendants sends sig to every RUN process tree below this process.
 func signalDescendants(sig syscall.Signal) {
-	for _, pid := range descendants(os.Getpid()) {
+	for _, pid := range descendants(os.Getpid(), isRuntime) {
 		_ = syscall.Kill(pid, sig)
 	}
 }
 
-// descendants lists the processes below root, from /proc.
-func descendants(root int) []int {
+// isRuntime reports whether pid runs one of buildah's RUN runtimes.
+func isRuntime(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return false
+	}
+	argv0, _, _ := strings.Cut(string(b), "\x00")
+	return strings.HasPrefix(filepath.Base(argv0), runtimePrefix)
+}
+
+// descendants lists the processes below root, from /proc, that match or
+// descend from a process that matches.
+func descendants(root int, match func(pid int) bool) []int {
 	children := map[int][]int{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
@@ -52,14 +69,21 @@ func descendants(root int) []int {
 			children[ppid] = append(children[ppid], pid)
 		}
 	}
+	type item struct {
+		pid     int
+		matched bool
+	}
 	var out []int
-	queue := []int{root}
+	queue := []item{{root, false}}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
+		for _, c := range children[p.pid] {
+			m := p.matched || match(c)
+			if m {
+				out = append(out, c)
+			}
+			queue = append(queue, item{c, m})
 		}
 	}
 	return out

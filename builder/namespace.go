@@ -7,8 +7,8 @@ import (
 	"syscall"
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/sirupsen/logrus"
 	"go.podman.io/storage/pkg/unshare"
 )
 

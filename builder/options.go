@@ -192,6 +192,9 @@ func (o *Options) validateOutput(out Output) error {
 		if out.Dest == "" {
 			return fmt.Errorf("--output type=%s needs dest=PATH", out.Type)
 		}
+		if err := index.CheckExportDest(out.Dest, out.Type == OutputOCIArchive); err != nil {
+			return err
+		}
 	case OutputRegistry:
 		if len(o.Tags) == 0 {
 			return fmt.Errorf("--push needs at least one -t REGISTRY/REPOSITORY:TAG to push to")

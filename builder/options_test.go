@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.podman.io/buildah/pkg/util"
 )
 
 func TestParseOutput(t *testing.T) {
@@ -67,5 +69,18 @@ func TestResolveContainerfile(t *testing.T) {
 	o.Containerfile = ""
 	if err := o.resolveContainerfile(); err != nil || o.Containerfile != cf {
 		t.Fatalf("Containerfile first: %q, %v", o.Containerfile, err)
+	}
+}
+
+func TestRlimitValue(t *testing.T) {
+	for v, want := range map[uint64]string{0: "0", 1024: "1024", 1<<63 - 1: "9223372036854775807", ^uint64(0): "-1"} {
+		if got := rlimitValue(v); got != want {
+			t.Errorf("rlimitValue(%d) = %q, want %q", v, got, want)
+		}
+	}
+	for _, u := range currentUlimits() {
+		if _, err := util.ParseUlimit(u); err != nil {
+			t.Errorf("buildah rejects %q: %v", u, err)
+		}
 	}
 }

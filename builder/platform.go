@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"sync"
-	"syscall"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/buildah/define"
@@ -13,6 +12,7 @@ import (
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 )
 
 // buildPlatforms builds every platform, at most o.Jobs at once, and
@@ -123,13 +123,25 @@ func pullPolicy(p PullPolicy) define.PullPolicy {
 
 // currentUlimits returns the process's own NOFILE and NPROC limits, so
 // buildah does not try to raise them (refused without CAP_SYS_RESOURCE).
+// Unlimited is written -1, the form buildah's parser accepts.
 func currentUlimits() []string {
 	var out []string
-	for name, res := range map[string]int{"nofile": syscall.RLIMIT_NOFILE, "nproc": 6 /* RLIMIT_NPROC */} {
-		var rl syscall.Rlimit
-		if err := syscall.Getrlimit(res, &rl); err == nil {
-			out = append(out, fmt.Sprintf("%s=%d:%d", name, rl.Cur, rl.Max))
+	for _, l := range []struct {
+		name     string
+		resource int
+	}{{"nofile", unix.RLIMIT_NOFILE}, {"nproc", unix.RLIMIT_NPROC}} {
+		var rl unix.Rlimit
+		if err := unix.Getrlimit(l.resource, &rl); err == nil {
+			out = append(out, fmt.Sprintf("%s=%s:%s", l.name, rlimitValue(rl.Cur), rlimitValue(rl.Max)))
 		}
 	}
 	return out
+}
+
+// rlimitValue formats one limit, -1 for unlimited.
+func rlimitValue(v uint64) string {
+	if v == unix.RLIM_INFINITY {
+		return "-1"
+	}
+	return fmt.Sprint(v)
 }

@@ -91,19 +91,23 @@ func isHostPlatform(p specs.Platform) bool {
 // every base that cannot be read and every missing (image, platform) pair.
 func checkBases(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, needs []baseNeed) error {
 	offered := map[string][]specs.Platform{}
+	failed := map[string]bool{}
 	var unreadable, missing []string
 	for _, n := range needs {
+		if failed[n.Image] {
+			continue
+		}
 		have, ok := offered[n.Image]
 		if !ok {
 			var err error
-			have, err = basePlatforms(ctx, o, store, sys, n.Image)
-			offered[n.Image] = have
-			if err != nil {
+			if have, err = basePlatforms(ctx, o, store, sys, n.Image); err != nil {
+				failed[n.Image] = true
 				unreadable = append(unreadable, err.Error())
 				continue
 			}
+			offered[n.Image] = have
 		}
-		if have != nil && !index.Offers(have, n.Platform) {
+		if !index.Offers(have, n.Platform) {
 			missing = append(missing, fmt.Sprintf("%s has no %s image; it has %s", n.Image, FormatPlatform(n.Platform), index.FormatPlatforms(have)))
 		}
 	}

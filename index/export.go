@@ -42,6 +42,9 @@ func Export(ctx context.Context, store storage.Store, sys *types.SystemContext, 
 	if err != nil {
 		return fmt.Errorf("resolving output %q: %w", o.Dest, err)
 	}
+	if err := CheckExportDest(dest, o.Archive); err != nil {
+		return err
+	}
 	parent := filepath.Dir(dest)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("creating parent of output %s: %w", dest, err)
@@ -63,6 +66,36 @@ func Export(ctx context.Context, store storage.Store, sys *types.SystemContext, 
 		return fmt.Errorf("flushing OCI output %s: %w", dest, err)
 	}
 	return replace(staged, dest, tmp)
+}
+
+// CheckExportDest refuses destinations whose replacement would lose data:
+// a directory where an archive file goes, a file where a layout goes, or
+// a non-empty directory that is not an OCI layout (e.g. "."). A missing
+// destination is fine.
+func CheckExportDest(dest string, archiveOut bool) error {
+	st, err := os.Lstat(dest)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking output %s: %w", dest, err)
+	}
+	switch {
+	case archiveOut && st.IsDir():
+		return fmt.Errorf("refusing to replace directory %s with an oci-archive file: give dest= a file path", dest)
+	case archiveOut:
+		return nil
+	case !st.IsDir():
+		return fmt.Errorf("refusing to replace file %s with an OCI layout directory: give dest= a new or empty directory, or use type=oci-archive", dest)
+	}
+	entries, err := os.ReadDir(dest)
+	if err != nil {
+		return fmt.Errorf("reading output directory %s: %w", dest, err)
+	}
+	if len(entries) > 0 && !fileExists(filepath.Join(dest, "oci-layout")) {
+		return fmt.Errorf("refusing to replace %s: it is not empty and not an OCI layout (no oci-layout file); give dest= a new or empty directory", dest)
+	}
+	return nil
 }
 
 // stagingReference returns an oci: or oci-archive: reference at path.

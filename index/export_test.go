@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/containerd/platforms"
@@ -142,8 +143,10 @@ func TestExportReplacesExistingLayout(t *testing.T) {
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dest, "stale"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"oci-layout", "stale"} {
+		if err := os.WriteFile(filepath.Join(dest, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := Export(ctx, store, sys, a.ID, ExportOptions{Dest: dest}); err != nil {
 		t.Fatal(err)
@@ -153,5 +156,47 @@ func TestExportReplacesExistingLayout(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dest, "index.json")); err != nil {
 		t.Errorf("new layout missing: %v", err)
+	}
+}
+
+func TestCheckExportDest(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, files ...string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(p, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	file := filepath.Join(dir, "file.tar")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		dest    string
+		archive bool
+		err     string
+	}{
+		{"new layout", filepath.Join(dir, "new"), false, ""},
+		{"empty dir", mk("empty"), false, ""},
+		{"existing layout", mk("layout", "oci-layout", "index.json"), false, ""},
+		{"project dir", mk("project", "main.go"), false, "not an OCI layout"},
+		{"file as layout", file, false, "refusing to replace file"},
+		{"new archive", filepath.Join(dir, "new.tar"), true, ""},
+		{"existing archive", file, true, ""},
+		{"dir as archive", mk("somedir", "precious.txt"), true, "refusing to replace directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckExportDest(tc.dest, tc.archive)
+			if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("CheckExportDest(%s, archive=%v) = %v, want error containing %q", tc.dest, tc.archive, err, tc.err)
+			}
+		})
 	}
 }

@@ -93,7 +93,7 @@ func FormatPlatforms(ps []specs.Platform) string {
 		s += platforms.Format(p)
 	}
 	if s == "" {
-		return "no platform"
+		return "no usable platform (only attestations or entries without one)"
 	}
 	return s
 }
