@@ -3,6 +3,7 @@ package builder
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -20,6 +21,8 @@ type stage struct {
 	PlatformFlag string
 	// HasRun is true if the stage executes RUN instructions.
 	HasRun bool
+	// From lists the --from= values of COPY and RUN --mount: stages or images.
+	From []string
 	// Line is the FROM line number, for errors.
 	Line int
 }
@@ -28,7 +31,12 @@ type stage struct {
 type containerfile struct {
 	Path       string
 	Stages     []stage
-	GlobalArgs map[string]string
+	GlobalArgs []globalArg
+}
+
+// globalArg is an ARG before the first FROM.
+type globalArg struct {
+	Name, Default string
 }
 
 // parseContainerfile reads the stages of a Containerfile.
@@ -42,7 +50,7 @@ func parseContainerfile(path string) (*containerfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing Containerfile %s: %w", path, err)
 	}
-	cf := &containerfile{Path: path, GlobalArgs: map[string]string{}}
+	cf := &containerfile{Path: path}
 	for _, child := range node.Children {
 		cmd := strings.ToLower(child.Value)
 		switch {
@@ -51,16 +59,39 @@ func parseContainerfile(path string) (*containerfile, error) {
 		case cmd == "arg" && len(cf.Stages) == 0:
 			for n := child.Next; n != nil; n = n.Next {
 				k, v, _ := strings.Cut(n.Value, "=")
-				cf.GlobalArgs[k] = strings.Trim(v, `"'`)
+				cf.GlobalArgs = append(cf.GlobalArgs, globalArg{Name: k, Default: v})
 			}
-		case cmd == "run" && len(cf.Stages) > 0:
+		case len(cf.Stages) == 0:
+		case cmd == "run":
 			cf.Stages[len(cf.Stages)-1].HasRun = true
+			fallthrough
+		case cmd == "copy" || cmd == "add":
+			last := &cf.Stages[len(cf.Stages)-1]
+			last.From = append(last.From, fromFlags(child.Flags)...)
 		}
 	}
 	if len(cf.Stages) == 0 {
 		return nil, fmt.Errorf("parsing Containerfile %s: no FROM instruction", path)
 	}
 	return cf, nil
+}
+
+// fromFlags returns the sources named by --from=X and --mount=...,from=X.
+func fromFlags(flags []string) []string {
+	var out []string
+	for _, fl := range flags {
+		if v, ok := strings.CutPrefix(fl, "--from="); ok {
+			out = append(out, v)
+		}
+		if v, ok := strings.CutPrefix(fl, "--mount="); ok {
+			for _, kv := range strings.Split(v, ",") {
+				if src, ok := strings.CutPrefix(kv, "from="); ok {
+					out = append(out, src)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // newStage builds a stage from the arguments and flags of a FROM node.
@@ -100,21 +131,27 @@ func buildArgsFor(target specs.Platform) map[string]string {
 	}
 }
 
-// expand substitutes $VAR and ${VAR} from the global ARGs, the user's
-// build args and the platform's automatic args.
+// expand substitutes variables in a FROM line as buildah does, with
+// shell-style forms (${VAR:-default}, quotes) from imagebuilder: the
+// platform's automatic args, then the global ARGs, whose defaults the
+// user's build args override.
 func (cf *containerfile) expand(s string, user map[string]string, target specs.Platform) string {
-	auto := buildArgsFor(target)
-	return os.Expand(s, func(k string) string {
-		if v, ok := auto[k]; ok {
-			return v
+	var env []string
+	for k, v := range buildArgsFor(target) {
+		env = append(env, k+"="+v)
+	}
+	for _, a := range cf.GlobalArgs {
+		v, ok := user[a.Name]
+		if !ok {
+			v, _ = imagebuilder.ProcessWord(a.Default, env)
 		}
-		if v, ok := user[k]; ok {
-			if _, declared := cf.GlobalArgs[k]; declared {
-				return v
-			}
-		}
-		return cf.GlobalArgs[k]
-	})
+		env = append(env, a.Name+"="+v)
+	}
+	out, err := imagebuilder.ProcessWord(s, env)
+	if err != nil {
+		return s
+	}
+	return out
 }
 
 // stagePlatform returns the platform a stage runs as for a target.
@@ -130,12 +167,47 @@ func (cf *containerfile) stagePlatform(s stage, user map[string]string, target s
 	return p, nil
 }
 
-// stageIndex returns the index of the stage called name, or -1.
+// stageIndex returns the index of the stage called name (or numbered
+// name) among the stages before before, or -1.
 func (cf *containerfile) stageIndex(name string, before int) int {
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n < before && n < len(cf.Stages) {
+		return n
+	}
 	for i := 0; i < before && i < len(cf.Stages); i++ {
 		if strings.EqualFold(cf.Stages[i].Name, name) {
 			return i
 		}
 	}
 	return -1
+}
+
+// reachable marks the stages buildah builds for target ("" is the last
+// stage): the target and, transitively, the stages it starts from or
+// copies from.
+func (cf *containerfile) reachable(target string) ([]bool, error) {
+	last := len(cf.Stages) - 1
+	if target != "" {
+		if last = cf.stageIndex(target, len(cf.Stages)); last < 0 {
+			var names []string
+			for _, st := range cf.Stages {
+				names = append(names, st.Name)
+			}
+			return nil, fmt.Errorf("--target %s: %s has no stage of that name (stages: %s)", target, cf.Path, strings.Join(names, ", "))
+		}
+	}
+	marked := make([]bool, len(cf.Stages))
+	var visit func(i int)
+	visit = func(i int) {
+		if marked[i] {
+			return
+		}
+		marked[i] = true
+		for _, dep := range append([]string{cf.Stages[i].Base}, cf.Stages[i].From...) {
+			if j := cf.stageIndex(dep, i); j >= 0 {
+				visit(j)
+			}
+		}
+	}
+	visit(last)
+	return marked, nil
 }

@@ -3,6 +3,7 @@ package builder
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -64,5 +65,68 @@ func TestNoRunNeedsNoEmulation(t *testing.T) {
 	_, emulated, err := collectNeeds(parsed, &Options{Platforms: []specs.Platform{{OS: "linux", Architecture: "arm64"}}})
 	if err != nil || len(emulated) != 0 {
 		t.Errorf("emulated = %v, %v; want none for a Containerfile without RUN", emulated, err)
+	}
+}
+
+func TestExpandShellForms(t *testing.T) {
+	cf := &containerfile{GlobalArgs: []globalArg{{"REG", "quay.io"}, {"TAG", ""}, {"BASE", "${REG}/busybox"}}}
+	arm := specs.Platform{OS: "linux", Architecture: "arm64"}
+	for _, tc := range []struct {
+		in   string
+		user map[string]string
+		want string
+	}{
+		{"${BASE}:${TAG:-1.36}", nil, "quay.io/busybox:1.36"},
+		{"$BASE:$TAG", map[string]string{"TAG": "2"}, "quay.io/busybox:2"},
+		{"${BASE}", map[string]string{"REG": "r.example"}, "r.example/busybox"},
+		{"${BUILDPLATFORM:-linux/amd64}", nil, FormatPlatform(HostPlatform())},
+		{"$TARGETPLATFORM", nil, "linux/arm64"},
+		{"${UNDECLARED:-x}", map[string]string{"UNDECLARED": "y"}, "x"},
+	} {
+		if got := cf.expand(tc.in, tc.user, arm); got != tc.want {
+			t.Errorf("expand(%q, %v) = %q, want %q", tc.in, tc.user, got, tc.want)
+		}
+	}
+}
+
+func TestReachableStagesOnly(t *testing.T) {
+	cf := `FROM reg/a:1 AS unused
+RUN true
+FROM reg/b:1 AS deps
+FROM reg/c:1 AS app
+COPY --from=deps /x /x
+COPY --from=reg/tool:1 /bin/tool /bin/tool
+RUN --mount=type=bind,from=0,target=/m true
+FROM app AS final
+FROM reg/d:1 AS later
+`
+	path := filepath.Join(t.TempDir(), "Containerfile")
+	if err := os.WriteFile(path, []byte(cf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := parseContainerfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := specs.Platform{OS: "linux", Architecture: "arm64"}
+	for _, tc := range []struct{ target, want string }{
+		{"final", "reg/a:1 reg/b:1 reg/c:1 reg/tool:1"},
+		{"", "reg/d:1"},
+		{"deps", "reg/b:1"},
+	} {
+		needs, _, err := collectNeeds(parsed, &Options{Target: tc.target, Platforms: []specs.Platform{arm}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range needs {
+			got = append(got, n.Image)
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("target %q: bases %v, want %s", tc.target, got, tc.want)
+		}
+	}
+	if _, _, err := collectNeeds(parsed, &Options{Target: "nope", Platforms: []specs.Platform{arm}}); err == nil || !strings.Contains(err.Error(), "stages: unused, deps, app, final, later") {
+		t.Errorf("unknown target: %v", err)
 	}
 }

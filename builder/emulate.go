@@ -10,7 +10,6 @@ import (
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
-	"golang.org/x/sys/unix"
 )
 
 // binfmtMount is where binfmt_misc is mounted, on the host or privately.
@@ -116,19 +115,12 @@ func resolveEmulators(o EmulationOptions, need []specs.Platform) ([]emulator, er
 	return out, nil
 }
 
-// ensureHostBinfmt mounts the host's binfmt_misc if it is not mounted;
-// only reached in host mode, as root.
+// ensureHostBinfmt mounts the host's binfmt_misc if it is not mounted,
+// as `polyarch emulation install` does (emulation.MountHost); only
+// reached in host mode, as root.
 func ensureHostBinfmt() error {
-	if _, err := os.Stat(binfmtMount + "/register"); err == nil {
-		return nil
-	}
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("binfmt_misc is not mounted at %s and polyarch is not root: ask an administrator to run `sudo polyarch emulation install`", binfmtMount)
-	}
-	if err := unix.Mount("binfmt_misc", binfmtMount, "binfmt_misc", 0, ""); err != nil {
-		return fmt.Errorf("mounting binfmt_misc at %s: %w", binfmtMount, err)
-	}
-	return nil
+	_, err := emulation.MountHost(emulation.DefaultMountPoint)
+	return err
 }
 
 // ensureHandler keeps a working handler, or registers one with flags PF
@@ -137,10 +129,11 @@ func ensureHostBinfmt() error {
 func ensureHandler(ctx context.Context, e emulator, qemuDir string, mayRegister bool) error {
 	name := FormatPlatform(e.Platform)
 	if !mayRegister {
-		if emulation.Probe(ctx, e.Platform) == nil {
+		err := emulation.Probe(ctx, e.Platform)
+		if err == nil {
 			return nil
 		}
-		return fmt.Errorf("no working qemu handler for %s, and polyarch cannot register one here (this kernel has no private binfmt_misc, or --emulation=host without root): ask an administrator to run `sudo polyarch emulation install %s` once, or install qemu-user-static with its binfmt support", name, name)
+		return fmt.Errorf("no working qemu handler for %s, and polyarch cannot register one here (this kernel has no private binfmt_misc, or --emulation=host without root): ask an administrator to run `sudo polyarch emulation install %s` once, or install qemu-user-static with its binfmt support: %w", name, name, err)
 	}
 	if _, _, err := emulation.Ensure(ctx, binfmtMount, e.Entry, qemuDir); err != nil {
 		return fmt.Errorf("[%s] %w", name, err)

@@ -126,9 +126,15 @@ type PlatformImage struct {
 
 // Result describes a finished build.
 type Result struct {
-	// IndexID is the ID of the index (manifest list) in local storage.
+	// ID is what the tags name in local storage: the index of several
+	// platforms, or the image of a single platform.
+	ID string
+	// Digest is the digest of that index or image manifest.
+	Digest string
+	// IndexID is the ID of the index (manifest list) in local storage; ""
+	// for a single platform.
 	IndexID string
-	// IndexDigest is the digest of the stored index.
+	// IndexDigest is the digest of the stored index; "" for one platform.
 	IndexDigest string
 	// Images are the platform images, in requested platform order.
 	Images []PlatformImage

@@ -54,12 +54,18 @@ func preflight(ctx context.Context, o *Options, store storage.Store, sys *types.
 // collectNeeds lists the base images per platform and the platforms
 // whose RUN steps execute foreign code.
 func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, error) {
+	built, err := cf.reachable(o.Target)
+	if err != nil {
+		return nil, nil, err
+	}
 	var needs []baseNeed
 	var emulated []specs.Platform
-	seenNeed := map[string]bool{}
-	seenEmu := map[string]bool{}
+	seenNeed, seenEmu := map[string]bool{}, map[string]bool{}
 	for _, target := range o.Platforms {
 		for i, s := range cf.Stages {
+			if !built[i] {
+				continue
+			}
 			p, err := cf.stagePlatform(s, o.BuildArgs, target)
 			if err != nil {
 				return nil, nil, err
@@ -68,14 +74,14 @@ func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, 
 				seenEmu[FormatPlatform(p)] = true
 				emulated = append(emulated, p)
 			}
-			base := cf.expand(s.Base, o.BuildArgs, target)
-			if strings.EqualFold(base, "scratch") || cf.stageIndex(base, i) >= 0 {
-				continue
-			}
-			key := base + "|" + FormatPlatform(p)
-			if !seenNeed[key] {
+			for _, ref := range append([]string{s.Base}, s.From...) {
+				image := cf.expand(ref, o.BuildArgs, target)
+				key := image + "|" + FormatPlatform(p)
+				if strings.EqualFold(image, "scratch") || cf.stageIndex(image, i) >= 0 || seenNeed[key] {
+					continue
+				}
 				seenNeed[key] = true
-				needs = append(needs, baseNeed{Image: base, Platform: p})
+				needs = append(needs, baseNeed{Image: image, Platform: p})
 			}
 		}
 	}

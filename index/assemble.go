@@ -96,3 +96,15 @@ func Discard(store storage.Store, id string) error {
 	}
 	return nil
 }
+
+// StoredDigest returns the manifest digest of a stored image or index.
+func StoredDigest(store storage.Store, id string) (digest.Digest, error) {
+	img, err := store.Image(id)
+	if err != nil {
+		return "", fmt.Errorf("reading image %s in local storage: %w", id, err)
+	}
+	if img.Digest == "" {
+		return "", fmt.Errorf("image %s in local storage records no manifest digest", id)
+	}
+	return img.Digest, nil
+}

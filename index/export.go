@@ -10,8 +10,10 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/common/libimage/manifests"
 	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/oci/archive"
 	"go.podman.io/image/v5/oci/layout"
+	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	"golang.org/x/sys/unix"
@@ -30,42 +32,79 @@ type ExportOptions struct {
 	ReportWriter io.Writer
 }
 
-// Export writes the stored index id, with every child manifest and blob,
-// as an OCI layout directory or archive. It writes to a temporary sibling
-// of Dest and renames it into place, so an interrupted or failed export
-// leaves Dest as it was.
+// Export writes the stored index (or image) id, with every child
+// manifest and blob, as an OCI layout directory or archive. It writes to a
+// temporary sibling of Dest and renames it into place, so an interrupted
+// or failed export leaves Dest as it was.
 func Export(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) error {
+	st, err := StageExport(ctx, store, sys, id, o)
+	if err != nil {
+		return err
+	}
+	defer st.Discard()
+	return st.Commit()
+}
+
+// StagedExport is a complete export waiting, next to its destination, to
+// be renamed into place by Commit.
+type StagedExport struct {
+	tmp, staged, dest string
+}
+
+// StageExport writes and flushes the export of id into a temporary
+// sibling of o.Dest without touching o.Dest. Call Commit to publish it,
+// and Discard (always) to remove what is left.
+func StageExport(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) (*StagedExport, error) {
 	if o.RefName == "" {
 		o.RefName = "latest"
 	}
 	dest, err := filepath.Abs(o.Dest)
 	if err != nil {
-		return fmt.Errorf("resolving output %q: %w", o.Dest, err)
+		return nil, fmt.Errorf("resolving output %q: %w", o.Dest, err)
 	}
 	if err := CheckExportDest(dest, o.Archive); err != nil {
-		return err
+		return nil, err
 	}
 	parent := filepath.Dir(dest)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("creating parent of output %s: %w", dest, err)
+		return nil, fmt.Errorf("creating parent of output %s: %w", dest, err)
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dest)+".polyarch-")
 	if err != nil {
-		return fmt.Errorf("creating temporary output next to %s: %w", dest, err)
+		return nil, fmt.Errorf("creating temporary output next to %s: %w", dest, err)
 	}
-	defer os.RemoveAll(tmp)
-	staged := filepath.Join(tmp, "out")
-	ref, err := stagingReference(o.Archive, staged, o.RefName)
+	st := &StagedExport{tmp: tmp, staged: filepath.Join(tmp, "out"), dest: dest}
+	if err := st.write(ctx, store, sys, id, o); err != nil {
+		st.Discard()
+		return nil, err
+	}
+	return st, nil
+}
+
+// write copies id into the staging path and flushes it to disk.
+func (st *StagedExport) write(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) error {
+	ref, err := stagingReference(o.Archive, st.staged, o.RefName)
 	if err != nil {
 		return err
 	}
 	if err := pushStored(ctx, store, sys, id, ref, o.ReportWriter); err != nil {
-		return fmt.Errorf("writing OCI output %s: %w", dest, err)
+		return fmt.Errorf("writing OCI output %s: %w", st.dest, err)
 	}
-	if err := syncTree(staged); err != nil {
-		return fmt.Errorf("flushing OCI output %s: %w", dest, err)
+	if err := syncTree(st.staged); err != nil {
+		return fmt.Errorf("flushing OCI output %s: %w", st.dest, err)
 	}
-	return replace(staged, dest, tmp)
+	return nil
+}
+
+// Commit moves the staged export into place, atomically.
+func (st *StagedExport) Commit() error {
+	return replace(st.staged, st.dest)
+}
+
+// Discard removes the temporary directory (and, after Commit, the
+// replaced old output). It is safe to call more than once.
+func (st *StagedExport) Discard() {
+	_ = os.RemoveAll(st.tmp)
 }
 
 // CheckExportDest refuses destinations whose replacement would lose data:
@@ -106,8 +145,16 @@ func stagingReference(archiveOut bool, path, refName string) (types.ImageReferen
 	return layout.NewReference(path, refName)
 }
 
-// pushStored copies the stored index id and all its instances to dest.
+// pushStored copies the stored index id and all its instances to dest,
+// or, if id is a plain image, that image.
 func pushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
+	isList, err := isStoredList(store, id)
+	if err != nil {
+		return err
+	}
+	if !isList {
+		return copyStoredImage(ctx, store, sys, id, dest, report)
+	}
 	_, list, err := manifests.LoadFromImage(store, id)
 	if err != nil {
 		return fmt.Errorf("loading index %s: %w", id, err)
@@ -122,10 +169,36 @@ func pushStored(ctx context.Context, store storage.Store, sys *types.SystemConte
 	return err
 }
 
+// isStoredList reports whether the stored image id is an index.
+func isStoredList(store storage.Store, id string) (bool, error) {
+	raw, err := store.ImageBigData(id, storage.ImageDigestManifestBigDataNamePrefix)
+	if err != nil {
+		return false, fmt.Errorf("reading manifest of %s in local storage: %w", id, err)
+	}
+	return manifest.MIMETypeIsMultiImage(manifest.GuessMIMEType(raw)), nil
+}
+
+// copyStoredImage copies one stored image to dest as an OCI image.
+func copyStoredImage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
+	src, err := is.Transport.NewStoreReference(store, nil, id)
+	if err != nil {
+		return err
+	}
+	policy, err := policyContext(sys)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = policy.Destroy() }()
+	_, err = cp.Image(ctx, policy, dest, src, &cp.Options{
+		SourceCtx: sys, DestinationCtx: sys, ReportWriter: report, ForceManifestMIMEType: specs.MediaTypeImageManifest,
+	})
+	return err
+}
+
 // replace moves staged to dest atomically: a file is renamed over dest,
 // a directory is swapped with an existing dest (renameat2 RENAME_EXCHANGE)
-// and the old one is removed with tmp.
-func replace(staged, dest, tmp string) error {
+// and the old one, now at staged, is removed with the temporary directory.
+func replace(staged, dest string) error {
 	st, err := os.Lstat(dest)
 	switch {
 	case err == nil && st.IsDir():

@@ -20,40 +20,27 @@ import (
 // stagingRef is the ref name of the index inside a push staging layout.
 const stagingRef = "push"
 
-// PushStored pushes the stored index id to dest (normally docker://) in a
-// guaranteed order: every blob of every platform first (each blob once;
-// blobs the registry already has are not uploaded again), then each child
-// manifest by digest, then the index under dest's tag. A failure at any
-// point before the last step leaves the tag as it was. The index is first
-// staged in an OCI layout next to the store, so the bytes pushed are
-// exactly those an OCI output of the same build holds. It returns the
-// index digest.
-// Network failures are retried o.Retry times with backoff.
+// PushStored pushes the stored index (or image) id to dest, normally
+// docker://, in a guaranteed order: every blob of every platform first
+// (each blob once; blobs the registry already has are not uploaded again),
+// then each child manifest by digest, then the index under dest's tag. A
+// failure at any point before the last step leaves the tag as it was. The
+// bytes pushed are exactly those an OCI output of the same build holds.
+// Network failures are retried o.Retry times with backoff. It returns the
+// digest written under the tag.
 func PushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, o PushStoredOptions) (digest.Digest, error) {
-	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-push-")
-	if err != nil {
-		return "", fmt.Errorf("creating push staging directory: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	staged, err := layout.NewReference(filepath.Join(tmp, "layout"), stagingRef)
+	p, err := StagePush(ctx, store, sys, id, o)
 	if err != nil {
 		return "", err
 	}
-	if err := pushStored(ctx, store, sys, id, staged, nil); err != nil {
-		return "", fmt.Errorf("staging index %s for push: %w", id, err)
+	defer p.Close()
+	if err := p.PushContent(ctx, dest); err != nil {
+		return "", err
 	}
-	var d digest.Digest
-	err = retry.IfNecessary(ctx, func() error {
-		d, err = PushOrdered(ctx, sys, staged, dest, o.ReportWriter)
-		return err
-	}, &retry.Options{MaxRetry: o.Retry})
-	if err != nil {
-		return "", fmt.Errorf("pushing index to %s: %w", transportName(dest), Explain(err, transportName(dest)))
-	}
-	return d, nil
+	return p.PushTag(ctx, dest)
 }
 
-// PushStoredOptions configures PushStored.
+// PushStoredOptions configures PushStored and StagePush.
 type PushStoredOptions struct {
 	// ReportWriter receives progress lines; nil means silence.
 	ReportWriter io.Writer
@@ -61,26 +48,122 @@ type PushStoredOptions struct {
 	Retry int
 }
 
-// pushed is one manifest of an index being pushed.
+// StagedPush is an index or image staged in an OCI layout next to the
+// store, ready to be pushed to one or more destinations in two phases:
+// content (blobs, child manifests) for all of them, then tags.
+type StagedPush struct {
+	tmp string
+	ref types.ImageReference
+	sys *types.SystemContext
+	o   PushStoredOptions
+}
+
+// StagePush writes the stored index or image id to a staging layout. Call
+// Close when done.
+func StagePush(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o PushStoredOptions) (*StagedPush, error) {
+	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-push-")
+	if err != nil {
+		return nil, fmt.Errorf("creating push staging directory: %w", err)
+	}
+	p := &StagedPush{tmp: tmp, sys: sys, o: o}
+	if p.ref, err = layout.NewReference(filepath.Join(tmp, "layout"), stagingRef); err == nil {
+		err = pushStored(ctx, store, sys, id, p.ref, nil)
+	}
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("staging %s for push: %w", id, err)
+	}
+	return p, nil
+}
+
+// PushContent uploads every blob, then every child manifest by digest, to
+// dest; dest's tag is not touched.
+func (p *StagedPush) PushContent(ctx context.Context, dest types.ImageReference) error {
+	return p.retry(ctx, dest, func() error { return pushContent(ctx, p.sys, p.ref, dest, p.o.ReportWriter) })
+}
+
+// PushTag writes the index (or image manifest) under dest's tag and
+// returns its digest. Call it after PushContent succeeded for dest.
+func (p *StagedPush) PushTag(ctx context.Context, dest types.ImageReference) (digest.Digest, error) {
+	var d digest.Digest
+	err := p.retry(ctx, dest, func() (err error) {
+		d, err = pushTag(ctx, p.sys, p.ref, dest, p.o.ReportWriter)
+		return err
+	})
+	return d, err
+}
+
+// Close removes the staging layout.
+func (p *StagedPush) Close() {
+	_ = os.RemoveAll(p.tmp)
+}
+
+// retry runs f with the configured retries and explains its failure.
+func (p *StagedPush) retry(ctx context.Context, dest types.ImageReference, f func() error) error {
+	if err := retry.IfNecessary(ctx, f, &retry.Options{MaxRetry: p.o.Retry}); err != nil {
+		return fmt.Errorf("pushing to %s: %w", transportName(dest), Explain(err, transportName(dest)))
+	}
+	return nil
+}
+
+// pushed is one manifest being pushed: a child of an index, or the image.
 type pushed struct {
 	digest digest.Digest
 	raw    []byte
 	blobs  []types.BlobInfo
 }
 
-// PushOrdered copies the index at src, byte for byte, to dest: all blobs,
-// then child manifests by digest, then the index under dest's tag.
+// PushOrdered copies the index (or image) at src, byte for byte, to dest:
+// all blobs, then child manifests by digest, then the top manifest under
+// dest's tag.
 func PushOrdered(ctx context.Context, sys *types.SystemContext, src, dest types.ImageReference, report io.Writer) (digest.Digest, error) {
+	if err := pushContent(ctx, sys, src, dest, report); err != nil {
+		return "", err
+	}
+	return pushTag(ctx, sys, src, dest, report)
+}
+
+// pushContent uploads src's blobs, then its manifests by digest, to dest.
+func pushContent(ctx context.Context, sys *types.SystemContext, src, dest types.ImageReference, report io.Writer) error {
+	source, err := src.NewImageSource(ctx, sys)
+	if err != nil {
+		return err
+	}
+	defer source.Close()
+	rawTop, mime, err := source.GetManifest(ctx, nil)
+	if err != nil {
+		return err
+	}
+	children, err := readChildren(ctx, source, rawTop, mime)
+	if err != nil {
+		return err
+	}
+	target, err := dest.NewImageDestination(ctx, sys)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := pushBlobs(ctx, source, target, blobinfocache.DefaultCache(sys), children, report); err != nil {
+		return err
+	}
+	for _, c := range children {
+		d := c.digest
+		if err := target.PutManifest(ctx, c.raw, &d); err != nil {
+			return fmt.Errorf("writing manifest %s: %w", d, err)
+		}
+		progress(report, "Writing manifest %s\n", d)
+	}
+	return nil
+}
+
+// pushTag writes src's top manifest under dest's tag.
+func pushTag(ctx context.Context, sys *types.SystemContext, src, dest types.ImageReference, report io.Writer) (digest.Digest, error) {
 	source, err := src.NewImageSource(ctx, sys)
 	if err != nil {
 		return "", err
 	}
 	defer source.Close()
-	rawIndex, mime, err := source.GetManifest(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	children, err := readChildren(ctx, source, rawIndex, mime)
+	rawTop, _, err := source.GetManifest(ctx, nil)
 	if err != nil {
 		return "", err
 	}
@@ -89,31 +172,25 @@ func PushOrdered(ctx context.Context, sys *types.SystemContext, src, dest types.
 		return "", err
 	}
 	defer target.Close()
-	cache := blobinfocache.DefaultCache(sys)
-	if err := pushBlobs(ctx, source, target, cache, children, report); err != nil {
-		return "", err
+	if err := target.PutManifest(ctx, rawTop, nil); err != nil {
+		return "", fmt.Errorf("writing %s: %w", transportName(dest), err)
 	}
-	for _, c := range children {
-		d := c.digest
-		if err := target.PutManifest(ctx, c.raw, &d); err != nil {
-			return "", fmt.Errorf("writing manifest %s: %w", d, err)
-		}
-		progress(report, "Writing manifest %s\n", d)
-	}
-	if err := target.PutManifest(ctx, rawIndex, nil); err != nil {
-		return "", fmt.Errorf("writing index: %w", err)
-	}
-	progress(report, "Writing index %s\n", digest.FromBytes(rawIndex))
+	progress(report, "Writing %s %s\n", transportName(dest), digest.FromBytes(rawTop))
 	if err := target.Commit(ctx, image.UnparsedInstance(source, nil)); err != nil {
 		return "", err
 	}
-	return digest.FromBytes(rawIndex), nil
+	return digest.FromBytes(rawTop), nil
 }
 
-// readChildren returns every child manifest of an index with its blobs.
+// readChildren returns every child manifest of an index with its blobs,
+// or, for a single image, the image itself.
 func readChildren(ctx context.Context, source types.ImageSource, rawIndex []byte, mime string) ([]pushed, error) {
 	if !manifest.MIMETypeIsMultiImage(mime) {
-		return nil, fmt.Errorf("expected an image index, found %s", mime)
+		m, err := manifest.FromBlob(rawIndex, mime)
+		if err != nil {
+			return nil, err
+		}
+		return []pushed{{digest: digest.FromBytes(rawIndex), raw: rawIndex, blobs: manifestBlobs(m)}}, nil
 	}
 	list, err := manifest.ListFromBlob(rawIndex, mime)
 	if err != nil {
@@ -129,13 +206,18 @@ func readChildren(ctx context.Context, source types.ImageSource, rawIndex []byte
 		if err != nil {
 			return nil, fmt.Errorf("parsing manifest %s: %w", d, err)
 		}
-		blobs := []types.BlobInfo{m.ConfigInfo()}
-		for _, l := range m.LayerInfos() {
-			blobs = append(blobs, l.BlobInfo)
-		}
-		out = append(out, pushed{digest: d, raw: raw, blobs: blobs})
+		out = append(out, pushed{digest: d, raw: raw, blobs: manifestBlobs(m)})
 	}
 	return out, nil
+}
+
+// manifestBlobs lists a manifest's config, then its layers.
+func manifestBlobs(m manifest.Manifest) []types.BlobInfo {
+	blobs := []types.BlobInfo{m.ConfigInfo()}
+	for _, l := range m.LayerInfos() {
+		blobs = append(blobs, l.BlobInfo)
+	}
+	return blobs
 }
 
 // pushBlobs uploads each distinct blob once, skipping those present.

@@ -68,7 +68,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 					fmt.Fprintf(g.Stderr, "[%s] %s\n", builder.FormatPlatform(img.Platform), img.Digest)
 				}
 			}
-			fmt.Fprintln(g.Stdout, res.IndexID)
+			fmt.Fprintln(g.Stdout, res.ID)
 			return nil
 		},
 	}

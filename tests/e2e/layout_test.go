@@ -40,7 +40,8 @@ func (l layout) blobPath(d string) string {
 	return filepath.Join(l.dir, "blobs", algo, hex)
 }
 
-// top returns index.json and the image index it points at.
+// top returns index.json, its one entry and the image index it points
+// at; for a single image, an index holding that image alone.
 func (l layout) top() (specs.Index, specs.Descriptor, specs.Index) {
 	l.t.Helper()
 	var top specs.Index
@@ -55,11 +56,15 @@ func (l layout) top() (specs.Index, specs.Descriptor, specs.Index) {
 		l.t.Fatalf("index.json has %d entries, want exactly 1: %s", len(top.Manifests), b)
 	}
 	desc := top.Manifests[0]
-	if desc.MediaType != specs.MediaTypeImageIndex {
-		l.t.Fatalf("index.json points at %s, want an image index", desc.MediaType)
-	}
 	var idx specs.Index
-	l.readJSON(desc.Digest.String(), &idx)
+	switch desc.MediaType {
+	case specs.MediaTypeImageIndex:
+		l.readJSON(desc.Digest.String(), &idx)
+	case specs.MediaTypeImageManifest: // a single-platform build: the image itself
+		idx.Manifests = []specs.Descriptor{desc}
+	default:
+		l.t.Fatalf("index.json points at %s, want an image index or manifest", desc.MediaType)
+	}
 	return top, desc, idx
 }
 
@@ -104,7 +109,9 @@ func (l layout) verifyBlobs() int {
 		}
 	}
 	_, desc, idx := l.top()
-	l.checkSize(desc)
+	if desc.MediaType == specs.MediaTypeImageIndex {
+		l.checkSize(desc)
+	}
 	for _, m := range idx.Manifests {
 		l.checkSize(m)
 		var man specs.Manifest

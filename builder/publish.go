@@ -1,0 +1,127 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/polyarch/polyarch/index"
+	"go.podman.io/image/v5/transports/alltransports"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+)
+
+// publish makes the result visible, in an order that keeps every
+// destination as it was if anything fails before the end: several
+// platforms are assembled into an untagged index (one platform is
+// published as a plain image, as podman build does); every OCI output is
+// staged next to its destination; every blob and child manifest is pushed
+// to every tag's registry; then the registry tags are written, the staged
+// outputs renamed into place, and the local tags moved last.
+func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string) (*Result, error) {
+	res, err := assemble(ctx, store, sys, images)
+	if err != nil {
+		return nil, err
+	}
+	discard := func() {
+		if res.IndexID != "" {
+			_ = index.Discard(store, res.IndexID)
+		}
+	}
+	if err := writeOutputs(ctx, o, store, sys, res.ID, tags); err != nil {
+		discard()
+		return nil, err
+	}
+	if err := index.Tag(store, res.ID, tags); err != nil {
+		discard()
+		return nil, err
+	}
+	return res, nil
+}
+
+// assemble stores the index of several platforms, untagged; a single
+// platform's image is the result itself.
+func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, images []PlatformImage) (*Result, error) {
+	if len(images) == 1 {
+		d, err := index.StoredDigest(store, images[0].ImageID)
+		if err != nil {
+			return nil, err
+		}
+		images[0].Digest = d.String()
+		return &Result{ID: images[0].ImageID, Digest: d.String(), Images: images}, nil
+	}
+	instances := make([]index.Instance, len(images))
+	for i, img := range images {
+		instances[i] = index.Instance{ImageID: img.ImageID, Platform: img.Platform}
+	}
+	assembled, err := index.Assemble(ctx, store, sys, instances)
+	if err != nil {
+		return nil, err
+	}
+	for i := range images {
+		images[i].Digest = assembled.Manifests[i].String()
+	}
+	return &Result{ID: assembled.ID, Digest: assembled.Digest.String(), IndexID: assembled.ID, IndexDigest: assembled.Digest.String(), Images: images}, nil
+}
+
+// writeOutputs stages every OCI output and pushes every tag's content,
+// then writes the registry tags and moves the outputs into place.
+func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id string, tags []string) error {
+	refName := "latest"
+	if len(tags) > 0 {
+		refName = index.TagOf(tags[0])
+	}
+	var staged []*index.StagedExport
+	defer func() {
+		for _, st := range staged {
+			st.Discard()
+		}
+	}()
+	for _, out := range o.Outputs {
+		if out.Type == OutputRegistry {
+			continue
+		}
+		st, err := index.StageExport(ctx, store, sys, id, index.ExportOptions{
+			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
+		})
+		if err != nil {
+			return err
+		}
+		staged = append(staged, st)
+	}
+	if o.HasOutput(OutputRegistry) {
+		if err := push(ctx, o, store, sys, id, tags); err != nil {
+			return err
+		}
+	}
+	for _, st := range staged {
+		if err := st.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// push uploads the content to every tag's registry first, then writes the
+// tags, so a failing registry leaves every tag as it was.
+func push(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id string, tags []string) error {
+	p, err := index.StagePush(ctx, store, sys, id, index.PushStoredOptions{ReportWriter: reportWriter(o), Retry: o.Retry})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	dests := make([]types.ImageReference, len(tags))
+	for i, tag := range tags {
+		if dests[i], err = alltransports.ParseImageName("docker://" + tag); err != nil {
+			return fmt.Errorf("pushing to %s: %w", tag, err)
+		}
+		if err := p.PushContent(ctx, dests[i]); err != nil {
+			return err
+		}
+	}
+	for _, dest := range dests {
+		if _, err := p.PushTag(ctx, dest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
