@@ -14,7 +14,7 @@ import (
 // written to each output first, and only then tagged in local storage, so
 // a failure leaves existing tags and output paths as they were.
 func Build(ctx context.Context, o Options) (*Result, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	tags, err := index.NormalizeNames(o.Tags)

@@ -47,10 +47,34 @@ func EnterNamespace(o Options) error {
 	if os.Geteuid() != 0 {
 		return EnterStorageNamespace()
 	}
-	if !private {
+	if !private || !needsEmulation(o) {
 		return nil
 	}
 	return reexecAsRootInNamespace(o)
+}
+
+// needsEmulation reports whether a foreign platform has RUN steps to
+// execute; root needs its own namespace only then. When the answer is
+// unknown (the Containerfile cannot be read yet), it says yes: Build
+// reports the real problem.
+func needsEmulation(o Options) bool {
+	if err := o.Validate(); err != nil {
+		return true
+	}
+	cf, err := parseContainerfile(o.Containerfile)
+	if err != nil {
+		return true
+	}
+	_, emulated, err := collectNeeds(cf, &o)
+	if err != nil {
+		return true
+	}
+	for _, p := range emulated {
+		if !emulation.Native(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // EnterStorageNamespace re-executes the running command, for an ordinary

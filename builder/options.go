@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 )
 
@@ -166,13 +167,18 @@ func (o *Options) resolveContainerfile() error {
 	return fmt.Errorf("no Containerfile or Dockerfile in %q: pass one with -f", o.ContextDir)
 }
 
-// validate checks the options for contradictions before any work starts.
-func (o *Options) validate() error {
+// Validate fills defaults and checks the options for contradictions and
+// bad values before any work starts; Build calls it too. Its errors are
+// usage errors: they name the flag and what to do.
+func (o *Options) Validate() error {
 	if err := o.resolveContainerfile(); err != nil {
 		return err
 	}
 	if o.Jobs < 0 {
 		return fmt.Errorf("invalid --jobs %d: use 0 (all platforms at once) or more", o.Jobs)
+	}
+	if _, err := emulation.ParseMode(o.Emulation.Mode); err != nil {
+		return err
 	}
 	if o.Retry < 0 {
 		return fmt.Errorf("invalid --retry %d: use 0 or more", o.Retry)

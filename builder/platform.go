@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -52,7 +53,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err())
 		}
-		if singleMapping() {
+		if singleMapping() && strings.Contains(err.Error(), "chown") {
 			return nil, fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
 		}
 		return nil, err

@@ -3,8 +3,11 @@ package builder
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // sysctlFiles are the kernel switches that decide whether an unprivileged
@@ -33,8 +36,29 @@ func checkRootlessPrerequisites() error {
 			problems = append(problems, fmt.Sprintf("%s is not installed: install the uidmap package (apt-get install uidmap)", tool))
 		}
 	}
+	if p := runtimeDirProblem(); p != "" {
+		problems = append(problems, p)
+	}
 	if len(problems) == 0 {
 		return nil
 	}
 	return errors.New("polyarch cannot enter a user namespace as an ordinary user:\n  " + strings.Join(problems, "\n  "))
+}
+
+// runtimeDirProblem says what is wrong with $XDG_RUNTIME_DIR, if set: it
+// must be a directory this user owns and can write, as storage keeps its
+// run root there.
+func runtimeDirProblem() string {
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		return ""
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return fmt.Sprintf("XDG_RUNTIME_DIR=%s is not a directory: unset it (polyarch then uses /tmp/storage-run-$UID) or log in with a session that creates it", dir)
+	}
+	if int(st.Uid) != os.Getuid() || unix.Access(dir, unix.W_OK) != nil {
+		return fmt.Sprintf("XDG_RUNTIME_DIR=%s is not owned and writable by uid %d (a leftover from `su` or sudo?): unset it or set it to a directory of yours", dir, os.Getuid())
+	}
+	return ""
 }

@@ -60,6 +60,10 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:      stderr,
 	}
 	usageErrors(app.Commands)
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		fmt.Fprintf(c.App.ErrWriter, "Error: unknown command %q: see polyarch --help\n", name)
+		os.Exit(125)
+	}
 	app.OnUsageError = func(c *cli.Context, err error, _ bool) error {
 		return cli.Exit(fmt.Sprintf("%v\nsee: polyarch --help", err), 125)
 	}

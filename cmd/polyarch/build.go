@@ -56,6 +56,9 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 				return cli.Exit(err.Error(), 125)
 			}
 			opts.Registry = reg.options(c)
+			if err := opts.Validate(); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
 			if err := builder.EnterNamespace(opts); err != nil {
 				return err
 			}

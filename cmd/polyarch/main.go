@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"go.podman.io/buildah"
@@ -16,8 +17,7 @@ func main() {
 	if buildah.InitReexec() {
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, caught := signalContext()
 	app := newApp()
 	args, err := permuteArgs(app, os.Args)
 	if err == nil {
@@ -25,7 +25,27 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", hint(err))
-		stop()
-		os.Exit(exitCode(err))
+		code := exitCode(err)
+		if s := caught.Load(); s != nil {
+			code = 128 + int(s.(syscall.Signal)) // as shells report a signal
+		}
+		os.Exit(code)
 	}
+}
+
+// signalContext returns a context cancelled by the first SIGINT, SIGTERM
+// or SIGHUP, and the signal that came. A second signal has its default
+// effect, so a stuck cleanup can still be interrupted.
+func signalContext() (context.Context, *atomic.Value) {
+	ctx, cancel := context.WithCancel(context.Background())
+	caught := &atomic.Value{}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		caught.Store(s)
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, caught
 }

@@ -170,10 +170,24 @@ func TestRootlessWithoutUidmap(t *testing.T) {
 		t.Skip("tests an ordinary user; covered by the rootless run")
 	}
 	empty := t.TempDir()
-	cmd := exec.Command(env.Bin, "build", "--platform", "linux/arm64", empty)
+	cmd := exec.Command(env.Bin, "build", "--platform", "linux/arm64", writeContext(t, "FROM scratch\nCOPY a /a\n", map[string]string{"a": "a"}))
 	cmd.Env = append(os.Environ(), "PATH="+empty)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "newuidmap is not installed: install the uidmap package") {
 		t.Errorf("without newuidmap: %v, %s", err, out)
+	}
+}
+
+// TestRootlessBadRuntimeDir: an ordinary user whose XDG_RUNTIME_DIR is
+// not theirs gets an error saying so before anything runs.
+func TestRootlessBadRuntimeDir(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("tests an ordinary user; covered by the rootless run")
+	}
+	cmd := exec.Command(env.Bin, "build", "--platform", "linux/arm64", writeContext(t, "FROM scratch\nCOPY a /a\n", map[string]string{"a": "a"}))
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR=/root")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "XDG_RUNTIME_DIR=/root") {
+		t.Errorf("with XDG_RUNTIME_DIR=/root: %v, %s", err, out)
 	}
 }

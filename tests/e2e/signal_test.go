@@ -12,10 +12,18 @@ import (
 	"time"
 )
 
-// TestInterruptLeavesNothing sends SIGINT while every platform is inside a
-// long RUN step: polyarch stops promptly, exits non-zero, and leaves no
-// working container, no tag and no output.
+// TestInterruptLeavesNothing sends SIGINT, then SIGTERM, while every
+// platform is inside a long RUN step: polyarch stops promptly, exits
+// 128+signal as shells report it, and leaves no working container, no tag,
+// no output and no staging directory.
 func TestInterruptLeavesNothing(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { interruptBuild(t, sig) })
+	}
+}
+
+// interruptBuild runs one interrupted build.
+func interruptBuild(t *testing.T, sig syscall.Signal) {
 	s := newStore(t)
 	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN echo started && sleep 60\n", nil)
 	out := filepath.Join(t.TempDir(), "out")
@@ -35,11 +43,11 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		t.Fatalf("RUN steps did not start: %s %s", stdout.String(), stderr.String())
 	}
 	start := time.Now()
-	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Process.Signal(sig)
 	err := cmd.Wait()
-	t.Logf("stopped %s after SIGINT: %v\n%s", time.Since(start), err, stderr.String())
-	if err == nil {
-		t.Fatal("interrupted build exited 0")
+	t.Logf("stopped %s after %s: %v\n%s", time.Since(start), sig, err, stderr.String())
+	if code := cmd.ProcessState.ExitCode(); code != 128+int(sig) {
+		t.Errorf("exit %d after %s, want %d", code, sig, 128+int(sig))
 	}
 	if time.Since(start) > 20*time.Second {
 		t.Errorf("polyarch took %s to stop after SIGINT", time.Since(start))
@@ -57,6 +65,11 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	}
 	if r := podman(t, s, "image", "exists", "localhost/app:sig"); r.Code == 0 {
 		t.Errorf("tag app:sig exists after an interrupted build")
+	}
+	for _, pattern := range []string{filepath.Join(filepath.Dir(out), ".out.polyarch-*"), filepath.Join(s.Root, "polyarch-push-*")} {
+		if m, _ := filepath.Glob(pattern); len(m) > 0 {
+			t.Errorf("staging left behind: %v", m)
+		}
 	}
 }
 
