@@ -136,8 +136,19 @@ func newStore(t *testing.T) store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(d) })
+	t.Cleanup(func() { removeStore(t, d) })
 	return store{Root: filepath.Join(d, "root"), RunRoot: filepath.Join(d, "run")}
+}
+
+// removeStore deletes a test store; as an ordinary user, files owned by
+// subordinate uids are removed from inside the user namespace.
+func removeStore(t *testing.T, dir string) {
+	if os.RemoveAll(dir) == nil {
+		return
+	}
+	if out, err := exec.Command("podman", "unshare", "rm", "-rf", dir).CombinedOutput(); err != nil {
+		t.Errorf("removing test store %s: %v: %s", dir, err, out)
+	}
 }
 
 // flags returns the global flags selecting the store, for polyarch and podman.
