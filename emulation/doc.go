@@ -19,16 +19,19 @@
 //   - private: since Linux 6.7 every user namespace may mount its own
 //     binfmt_misc instance. MountPrivate mounts one inside polyarch's own
 //     user and mount namespace, copies the handlers that were visible
-//     before (a fresh instance would otherwise hide them), and the builder
-//     then registers what it needs there. The host is never touched.
+//     before (a fresh instance would otherwise hide them) except the
+//     table's qemu handlers that builds cannot use (lacking P or F, or
+//     with their interpreter gone), and the builder then registers what it
+//     needs there. The host is never touched.
 //
 // On top of these: Ensure keeps a working handler or registers and proves
-// one; Install and Uninstall do that (or undo it) for a list of platforms
-// in the host's binfmt_misc; Persist and Unpersist manage the binfmt.d(5)
-// files that make systemd-binfmt register the handlers at boot; Status
-// reports every platform, checking private mode by re-executing the
-// program in a new user and mount namespace (so programs using Status must
-// call reexec.Init, or buildah.InitReexec, first thing in main).
+// one; Install and Uninstall do that (or undo it, for the handlers polyarch
+// registered) for a list of platforms in the host's binfmt_misc; Persist
+// and Unpersist manage the binfmt.d(5) files that make systemd-binfmt
+// register the handlers at boot; Status reports every platform, checking
+// private mode by re-executing the program in a new user and mount
+// namespace (so programs using Status must call reexec.Init, or
+// buildah.InitReexec, first thing in main).
 //
 // The package never writes to a terminal; results come back as values and
 // errors.

@@ -1,6 +1,7 @@
 package emulation
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 
 // ErrUnfit is returned (wrapped) by Ensure when an existing handler serves
 // a platform but cannot serve builds: it is disabled, lacks flag P or F,
-// or fails its probe. Ensure never replaces such a handler.
+// or fails its probe. Ensure never replaces such a handler; in private
+// mode MountPrivateReport leaves the table's unfit host handlers out of
+// polyarch's own binfmt_misc, so Ensure registers fit ones there instead.
 var ErrUnfit = errors.New("existing handler is unfit for builds")
 
 // Ensure makes e's platform runnable through the binfmt_misc mounted at mnt,
@@ -72,15 +75,15 @@ func checkExisting(ctx context.Context, mnt string, h Handler, e Emulator, flags
 	plat := PlatformString(e.Platform)
 	switch {
 	case !h.Enabled:
-		return fmt.Errorf("%w: handler %s for %s is disabled: %s", ErrUnfit, h.Name, plat, fixHint(mnt, h, e))
+		return fmt.Errorf("%w: handler %s for %s is disabled: %s", ErrUnfit, h.Name, plat, fixHint(mnt, h, e, flags))
 	case !hasFlags(h, flags):
 		return fmt.Errorf("%w: handler %s for %s has flags %q, builds need %s (F opens the interpreter "+
 			"at registration so it works inside build roots, P keeps argv[0] for busybox): %s",
-			ErrUnfit, h.Name, plat, h.Flags, flags, fixHint(mnt, h, e))
+			ErrUnfit, h.Name, plat, h.Flags, flags, fixHint(mnt, h, e, flags))
 	}
 	if err := probeEmulator(ctx, e); err != nil {
 		return fmt.Errorf("%w: handler %s for %s (interpreter %s) does not run %s code: %w: %s",
-			ErrUnfit, h.Name, plat, h.Interpreter, e.Platform.Architecture, err, fixHint(mnt, h, e))
+			ErrUnfit, h.Name, plat, h.Interpreter, e.Platform.Architecture, err, fixHint(mnt, h, e, flags))
 	}
 	return nil
 }
@@ -100,14 +103,15 @@ func hasFlags(h Handler, flags string) bool {
 	return true
 }
 
-// fixHint says how to replace an unfit handler h serving e.
-func fixHint(mnt string, h Handler, e Emulator) string {
+// fixHint says how to replace an unfit handler h serving e; flags are
+// the ones polyarch registers with (see registeredByPolyarch).
+func fixHint(mnt string, h Handler, e Emulator, flags string) string {
 	plat := PlatformString(e.Platform)
-	if h.Name == HandlerName(e) {
+	if h.Name == HandlerName(e) && registeredByPolyarch(h, e, flags) {
 		return fmt.Sprintf("replace it: run `sudo polyarch emulation uninstall %s` then `sudo polyarch emulation install %s`",
 			plat, plat)
 	}
-	return fmt.Sprintf("it is not polyarch's, so polyarch leaves it alone: remove it "+
+	return fmt.Sprintf("it was not registered by polyarch, so polyarch leaves it alone: remove it "+
 		"(echo -1 | sudo tee %s) then run `sudo polyarch emulation install %s`", filepath.Join(mnt, h.Name), plat)
 }
 
@@ -135,20 +139,10 @@ func Serves(h Handler, e Emulator) bool {
 		return false
 	}
 	sample, err1 := probeELF(e)
-	magic, err2 := unescapeBytes(h.Magic)
-	mask, err3 := unescapeBytes(h.Mask)
-	if errors.Join(err1, err2, err3) != nil || len(magic) == 0 || h.Offset+len(magic) > len(sample) {
+	magic, mask, err2 := magicAndMask(h.Magic, h.Mask)
+	if errors.Join(err1, err2) != nil || len(magic) == 0 || h.Offset+len(magic) > len(sample) {
 		return false
 	}
-	data := sample[h.Offset:]
-	for i := range magic {
-		m := byte(0xff)
-		if i < len(mask) {
-			m = mask[i]
-		}
-		if data[i]&m != magic[i]&m {
-			return false
-		}
-	}
-	return true
+	data := sample[h.Offset : h.Offset+len(magic)]
+	return bytes.Equal(andBytes(data, mask), andBytes(magic, mask))
 }

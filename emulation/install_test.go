@@ -28,9 +28,17 @@ func unfitPPC() Handler {
 	return Handler{Name: HandlerName(e), Interpreter: "/usr/bin/qemu-ppc64le-static", Flags: "P", Magic: e.Magic, Mask: e.Mask}
 }
 
-// helperInstallUninstall plays a host with a foreign handler and an unfit
-// qemu handler: Install keeps going past the unfit one and reports it,
-// Uninstall removes only qemu handlers and polyarch's files.
+// debianRISCV is qemu-riscv64 as Debian's systemd-binfmt registers it.
+func debianRISCV() Handler {
+	e := lookup("linux/riscv64")
+	return Handler{Name: HandlerName(e), Interpreter: filepath.Join(defaultQEMULibexec, "riscv64-binfmt-P"), Flags: "OPF",
+		Magic: e.Magic, Mask: e.Mask}
+}
+
+// helperInstallUninstall plays a host with a foreign handler, an unfit
+// qemu handler and one of Debian's: Install keeps going past the unfit one
+// and reports it, Uninstall removes only the handlers polyarch registered
+// and polyarch's files.
 func helperInstallUninstall() error {
 	mnt, ctx := DefaultMountPoint, context.Background()
 	err := RequireHostAdmin("polyarch emulation install linux/arm64")
@@ -40,7 +48,7 @@ func helperInstallUninstall() error {
 	if err := mountFresh(mnt); err != nil {
 		return err
 	}
-	for _, h := range []Handler{dummyExt, unfitPPC()} {
+	for _, h := range []Handler{dummyExt, unfitPPC(), debianRISCV()} {
 		if err := RegisterHandler(mnt, h); err != nil {
 			return err
 		}
@@ -76,34 +84,42 @@ func checkInstall(res []InstallResult, err error, arm64 InstallStatus) error {
 	if res[2].Status != StatusNative {
 		return fmt.Errorf("amd64 result %+v, want native", res[2])
 	}
-	if err == nil || !strings.HasPrefix(err.Error(), "[linux/ppc64le] ") || !strings.Contains(err.Error(), "emulation uninstall linux/ppc64le") {
-		return fmt.Errorf("Install error = %v, want the ppc64le failure with the uninstall+install fix", err)
+	fix := "not registered by polyarch, so polyarch leaves it alone: remove it (echo -1 | sudo tee /proc/sys/fs/binfmt_misc/qemu-ppc64le)"
+	if err == nil || !strings.HasPrefix(err.Error(), "[linux/ppc64le] ") || !strings.Contains(err.Error(), fix) {
+		return fmt.Errorf("Install error = %v, want the ppc64le failure with the fix %q", err, fix)
 	}
 	return nil
 }
 
-// checkUninstallAll uninstalls every platform and checks what is left.
+// checkUninstallAll uninstalls every platform and checks what is left:
+// the handlers polyarch did not register, each reported as kept.
 func checkUninstallAll(mnt string, conf ConfOptions) error {
 	all, _ := ParsePlatforms([]string{"all"})
 	res, err := Uninstall(UninstallOptions{Platforms: all, Conf: conf})
 	if err != nil {
 		return fmt.Errorf("Uninstall(all): %w", err)
 	}
-	removed := map[string]bool{}
+	got := map[string]UninstallResult{}
 	for _, r := range res {
-		removed[r.Handler] = removed[r.Handler] || r.Status == UninstallRemoved
+		got[r.Handler] = r
 	}
-	if !removed["qemu-aarch64"] || !removed["qemu-ppc64le"] || removed["qemu-s390x"] {
-		return fmt.Errorf("Uninstall results %+v: want qemu-aarch64 and qemu-ppc64le removed, nothing else", res)
+	for name, want := range map[string]UninstallStatus{"qemu-aarch64": UninstallRemoved, "qemu-ppc64le": UninstallKept,
+		"qemu-riscv64": UninstallKept, "qemu-s390x": UninstallNotRegistered} {
+		r := got[name]
+		kept := "was not registered by polyarch, which registers qemu-*-static with flags \"PF\"; remove it with `echo -1 > " +
+			filepath.Join(mnt, name) + "`"
+		if r.Status != want || r.Err != nil || (want == UninstallKept) != strings.Contains(r.Note, kept) {
+			return fmt.Errorf("Uninstall result for %s: %+v, want %s (kept ones with a note containing %q)", name, r, want, kept)
+		}
 	}
 	hs, err := ReadHandlers(mnt)
-	if err != nil || len(hs) != 1 || hs[0].Name != dummyExt.Name {
-		return fmt.Errorf("after Uninstall(all): handlers %+v, %v; want only %s", hs, err, dummyExt.Name)
+	if names := handlerNames(hs); err != nil || !slices.Equal(names, []string{dummyExt.Name, "qemu-ppc64le", "qemu-riscv64"}) {
+		return fmt.Errorf("after Uninstall(all): handlers %v, %v; want %s and the qemu handlers polyarch did not register", names, err, dummyExt.Name)
 	}
 	if left, _ := os.ReadDir(conf.Dir); len(left) != 0 {
 		return fmt.Errorf("after Uninstall(all): %s still holds %v", conf.Dir, left)
 	}
-	step("uninstall all: removed qemu-aarch64, qemu-ppc64le and polyarch's conf; %s survives", dummyExt.Name)
+	step("uninstall all: removed qemu-aarch64 and polyarch's conf, kept %s, qemu-ppc64le and %s", dummyExt.Name, got["qemu-riscv64"].Note)
 	return nil
 }
 

@@ -20,6 +20,13 @@ var (
 	dummyGone = Handler{Name: "polyarch-test-gone", Magic: `\x01\x04polyarch-test`, Flags: "F"}
 )
 
+// goneMIPS serves mips64le under a name of its own; registered like
+// dummyGone, its interpreter is then deleted.
+func goneMIPS() Handler {
+	e := lookup("linux/mips64le")
+	return Handler{Name: "polyarch-test-mips64le", Magic: e.Magic, Mask: e.Mask, Flags: "PF"}
+}
+
 // helperNestedOuter plays the host: it registers handlers in its own
 // instance, runs helperNestedInner in a child user namespace, then checks
 // that the child's private registrations did not leak back.
@@ -31,7 +38,7 @@ func helperNestedOuter() error {
 	if err := registerQEMU(mnt, "linux/arm64"); err != nil {
 		return err
 	}
-	for _, h := range []Handler{dummyMagic, dummyExt, dummyDisabled} {
+	for _, h := range []Handler{dummyMagic, dummyExt, dummyDisabled, unfitPPC()} {
 		if err := RegisterHandler(mnt, h); err != nil {
 			return err
 		}
@@ -39,11 +46,13 @@ func helperNestedOuter() error {
 	if err := writeExisting(filepath.Join(mnt, dummyDisabled.Name), "0"); err != nil {
 		return fmt.Errorf("disabling %s: %w", dummyDisabled.Name, err)
 	}
-	if err := registerGone(mnt); err != nil {
-		return err
+	for _, h := range []Handler{dummyGone, goneMIPS()} {
+		if err := registerGone(mnt, h); err != nil {
+			return err
+		}
 	}
-	step("outer: registered qemu-aarch64, %s, %s, %s (interpreter deleted) and disabled %s",
-		dummyMagic.Name, dummyExt.Name, dummyGone.Name, dummyDisabled.Name)
+	step("outer: registered qemu-aarch64, %s, %s, qemu-ppc64le without F, %s and %s (interpreters deleted) and disabled %s",
+		dummyMagic.Name, dummyExt.Name, dummyGone.Name, goneMIPS().Name, dummyDisabled.Name)
 	out, err := runInNamespace("nested-inner")
 	step("%s", strings.TrimSpace(out))
 	if err != nil {
@@ -52,9 +61,9 @@ func helperNestedOuter() error {
 	return checkOuterUnchanged(mnt)
 }
 
-// registerGone registers dummyGone with a temporary copy of /bin/true as
+// registerGone registers h with a temporary copy of /bin/true as
 // interpreter, then deletes the copy.
-func registerGone(mnt string) error {
+func registerGone(mnt string, h Handler) error {
 	dir, err := os.MkdirTemp("", "polyarch-gone-")
 	if err != nil {
 		return err
@@ -64,7 +73,6 @@ func registerGone(mnt string) error {
 	if err != nil {
 		return err
 	}
-	h := dummyGone
 	h.Interpreter = filepath.Join(dir, "interp")
 	if err := os.WriteFile(h.Interpreter, b, 0o755); err != nil {
 		return err
@@ -77,14 +85,17 @@ func checkOuterUnchanged(mnt string) error {
 	if err != nil {
 		return err
 	}
-	want := []string{dummyDisabled.Name, dummyExt.Name, dummyGone.Name, dummyMagic.Name, "qemu-aarch64"}
+	want := []string{dummyDisabled.Name, dummyExt.Name, dummyGone.Name, dummyMagic.Name, goneMIPS().Name, "qemu-aarch64", "qemu-ppc64le"}
 	if got := handlerNames(hs); !slices.Equal(got, want) {
 		return fmt.Errorf("outer handlers after the child ran = %v, want %v", got, want)
 	}
 	if err := Probe(context.Background(), lookup("linux/s390x").Platform); !errors.Is(err, ErrNoHandler) {
 		return fmt.Errorf("outer Probe(linux/s390x) = %v, want ErrNoHandler: the child's handler leaked", err)
 	}
-	step("outer: handlers unchanged, the child's qemu-s390x is not visible here")
+	if h, err := ReadHandler(mnt, "qemu-ppc64le"); err != nil || h.Flags != "P" {
+		return fmt.Errorf("outer qemu-ppc64le = %+v, %v: want it unchanged, flags P: the child's handler leaked", h, err)
+	}
+	step("outer: handlers unchanged, the child's qemu-s390x and qemu-ppc64le are not visible here")
 	return nil
 }
 
@@ -105,13 +116,16 @@ func helperNestedInner() error {
 	if err := Probe(ctx, arm64.Platform); err != nil {
 		return fmt.Errorf("inner Probe before MountPrivate (parent's handler): %w", err)
 	}
-	got, err := MountPrivate(mnt)
+	got, err := MountPrivateReport(mnt)
 	if err := checkGoneError(err); err != nil {
 		return err
 	}
 	want := []string{dummyExt.Name, dummyMagic.Name, "qemu-aarch64"}
-	if names := handlerNames(got); !slices.Equal(names, want) {
+	if names := handlerNames(got.Reregistered); !slices.Equal(names, want) {
 		return fmt.Errorf("MountPrivate re-registered %v, want %v", names, want)
+	}
+	if err := checkSkipped(ctx, mnt, got.Skipped); err != nil {
+		return err
 	}
 	if err := checkCopies(mnt); err != nil {
 		return err
@@ -166,10 +180,30 @@ func checkMountPrivateAgain(mnt string) error {
 	if err != nil {
 		return fmt.Errorf("second MountPrivate: %w", err)
 	}
-	want := []string{dummyExt.Name, dummyMagic.Name, "qemu-aarch64", "qemu-s390x"}
+	want := []string{dummyExt.Name, dummyMagic.Name, "qemu-aarch64", "qemu-ppc64le", "qemu-s390x"}
 	if names := handlerNames(got); !slices.Equal(names, want) {
 		return fmt.Errorf("second MountPrivate returned %v, want %v", names, want)
 	}
 	step("inner: registered qemu-s390x privately; a second MountPrivate kept %v", want)
+	return nil
+}
+
+// checkSkipped checks that MountPrivateReport left out the unfit qemu
+// handlers, and that Ensure then registers a fit qemu-ppc64le in their
+// place instead of failing with ErrUnfit.
+func checkSkipped(ctx context.Context, mnt string, skipped []SkippedHandler) error {
+	var got []string
+	for _, sk := range skipped {
+		got = append(got, sk.Handler.Name+": "+sk.Reason)
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], goneMIPS().Name+": serves linux/mips64le with interpreter ") ||
+		!strings.HasSuffix(got[0], "which is gone") || got[1] != `qemu-ppc64le: serves linux/ppc64le with flags "P", builds need P and F` {
+		return fmt.Errorf("MountPrivateReport skipped %q, want %s (interpreter gone) and qemu-ppc64le (no F)", got, goneMIPS().Name)
+	}
+	h, registered, err := Ensure(ctx, mnt, lookup("linux/ppc64le"), "")
+	if err != nil || !registered || h.Flags != "PF" {
+		return fmt.Errorf("Ensure(linux/ppc64le) after MountPrivateReport = %+v, %v, %v; want a new handler with flags PF", h, registered, err)
+	}
+	step("inner: left out %q; Ensure registered a fit %s", got, h.Name)
 	return nil
 }

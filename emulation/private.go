@@ -36,84 +36,49 @@ func InitialUserNamespace() (bool, error) {
 	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295", nil
 }
 
-// ReregisterError lists the handlers MountPrivate saw before mounting but
-// could not register again in the private binfmt_misc. The private mount
-// itself is in place, so callers may report it as a warning.
-type ReregisterError struct {
-	// Mount is the mount point.
-	Mount string
-	// Errs has one error per handler, each naming it.
-	Errs []error
+// MountPrivate is MountPrivateReport returning only the handlers it
+// re-registered: the ones now present at mnt that were visible before.
+func MountPrivate(mnt string) ([]Handler, error) {
+	m, err := MountPrivateReport(mnt)
+	return m.Reregistered, err
 }
 
-// Error implements error.
-func (e *ReregisterError) Error() string {
-	msgs := make([]string, len(e.Errs))
-	for i, err := range e.Errs {
-		msgs[i] = err.Error()
-	}
-	return fmt.Sprintf("re-registering handlers in the private binfmt_misc at %s: %d failed: %s",
-		e.Mount, len(e.Errs), strings.Join(msgs, "; "))
-}
-
-// Unwrap returns the per-handler errors.
-func (e *ReregisterError) Unwrap() []error { return e.Errs }
-
-// MountPrivate mounts a fresh binfmt_misc at mnt (normally
+// MountPrivateReport mounts a fresh binfmt_misc at mnt (normally
 // DefaultMountPoint) for the calling user namespace and registers there
 // every enabled handler that was visible at mnt before, because the new
 // instance would otherwise hide working host handlers (buildah issue
-// #6611). It returns the handlers now present that were visible before
-// (including any already in this namespace's instance). Calling it again
-// in the same namespace keeps the mount and its handlers.
+// #6611). It leaves out, and lists in Skipped, the table's handlers (by
+// name or magic) that builds cannot use: lacking flag P or F, or with
+// their interpreter gone. Ensure then registers fit ones in their place
+// instead of failing with ErrUnfit. Calling it again in the same
+// namespace keeps the mount and its handlers.
 //
 // It refuses to run in the initial user namespace, where it would change
 // the host. Call it in polyarch's own user and mount namespace on Linux >=
 // 6.7 (see PrivateSupported). If some handlers could not be registered
 // again the error is a *ReregisterError and the mount stays.
-func MountPrivate(mnt string) ([]Handler, error) {
+func MountPrivateReport(mnt string) (PrivateMount, error) {
 	initial, err := InitialUserNamespace()
 	if err != nil {
-		return nil, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, err)
+		return PrivateMount{}, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, err)
 	}
 	if initial {
-		return nil, fmt.Errorf("mounting a private binfmt_misc at %s: refusing in the initial user namespace, "+
+		return PrivateMount{}, fmt.Errorf("mounting a private binfmt_misc at %s: refusing in the initial user namespace, "+
 			"where it would replace the host's handlers: call it inside polyarch's own user and mount namespace, "+
 			"or use host mode", mnt)
 	}
 	prev, err := ReadHandlers(mnt)
 	if err != nil && !errors.Is(err, ErrNotMounted) {
-		return nil, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, err)
+		return PrivateMount{}, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, err)
 	}
 	// EBUSY: this namespace's instance is already the top mount at mnt
-	// (the kernel refuses to stack a superblock on itself); keep it.
+	// (the kernel refuses to stack a superblock on itself); keep it, and
+	// everything in it: nothing was hidden, so nothing is left out.
 	err = unix.Mount("binfmt_misc", mnt, "binfmt_misc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 	if err != nil && !errors.Is(err, syscall.EBUSY) {
-		return nil, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, mountHint(err))
+		return PrivateMount{}, fmt.Errorf("mounting a private binfmt_misc at %s: %w", mnt, mountHint(err))
 	}
-	return reregister(mnt, prev)
-}
-
-// reregister registers the enabled handlers of prev at mnt. A handler that
-// already exists there counts as registered.
-func reregister(mnt string, prev []Handler) ([]Handler, error) {
-	var done []Handler
-	var errs []error
-	for _, h := range prev {
-		if !h.Enabled {
-			continue
-		}
-		err := RegisterHandler(mnt, h)
-		if err != nil && !errors.Is(err, ErrExists) {
-			errs = append(errs, err)
-			continue
-		}
-		done = append(done, h)
-	}
-	if len(errs) > 0 {
-		return done, &ReregisterError{Mount: mnt, Errs: errs}
-	}
-	return done, nil
+	return reregister(mnt, prev, err == nil)
 }
 
 func mountHint(err error) error {

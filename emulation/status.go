@@ -12,10 +12,12 @@ const (
 	// WhereNative means the platform runs without emulation.
 	WhereNative Where = "native"
 	// WhereHost means a handler in the host's binfmt_misc serves it; builds
-	// see it in every mode (private mode re-registers host handlers).
+	// see it in every mode (private mode re-registers host handlers, except
+	// the table's handlers unfit for builds, see MountPrivateReport).
 	WhereHost Where = "host"
-	// WherePrivate means no host handler serves it, but polyarch registers
-	// one in its own user namespace, as builds in private mode do.
+	// WherePrivate means no fit host handler serves it (none, or one that
+	// private mode leaves out), but polyarch registers one in its own user
+	// namespace, as builds in private mode do.
 	WherePrivate Where = "private"
 	// WhereNone means nothing serves it.
 	WhereNone Where = "none"
@@ -76,6 +78,9 @@ type PrivateReport struct {
 	Checked bool `json:"checked"`
 	// Reregistered names the host handlers MountPrivate copied there.
 	Reregistered []string `json:"reregistered"`
+	// Skipped are the host handlers it left out as unfit for builds;
+	// polyarch registers fit ones in their place.
+	Skipped []SkippedHandler `json:"skipped"`
 	// Error is set when the check could not run or was incomplete.
 	Error string `json:"error,omitempty"`
 }
@@ -122,7 +127,7 @@ func Status(ctx context.Context, opts StatusOptions) (*Report, error) {
 		r.Platforms = append(r.Platforms, hostRow(ctx, e, r.Host.Handlers, opts.QEMUDir))
 	}
 	r.Private.Supported, r.Private.Reason = PrivateSupported()
-	r.Private.Reregistered = []string{}
+	r.Private.Reregistered, r.Private.Skipped = []string{}, []SkippedHandler{}
 	if r.Private.Supported && !opts.NoPrivate {
 		out, err := runPrivateCheck(ctx, opts.MountPoint, opts.QEMUDir)
 		if err != nil {
@@ -130,6 +135,7 @@ func Status(ctx context.Context, opts StatusOptions) (*Report, error) {
 		} else {
 			r.Private.Checked, r.Private.Error = len(out.Rows) > 0, out.Error
 			r.Private.Reregistered = append(r.Private.Reregistered, out.Reregistered...)
+			r.Private.Skipped = append(r.Private.Skipped, out.Skipped...)
 			mergePrivate(r.Platforms, out.Rows)
 		}
 	}
@@ -199,7 +205,7 @@ func mergePrivate(rows []PlatformStatus, priv []privateRow) {
 		if p.ProbeError != "" {
 			rows[i].PrivateProbe = ProbeFailed
 		}
-		if p.Private && rows[i].Registered == WhereNone {
+		if p.Private { // none on the host, or one MountPrivateReport left out
 			rows[i].Registered, rows[i].Handler, rows[i].Flags = WherePrivate, p.Handler.Name, p.Handler.Flags
 		}
 	}
@@ -219,8 +225,9 @@ func (s *PlatformStatus) finish(e Emulator, mnt string, privateChecked bool) boo
 	case probe != ProbeOK:
 		s.Problem = probeErr
 	case !s.Native && !HasBuildFlags(Handler{Flags: s.Flags}):
+		hint := fixHint(mnt, Handler{Name: s.Handler, Flags: s.Flags}, e, DefaultFlags)
 		s.Problem = fmt.Sprintf("handler %s has flags %q, builds need P and F (F opens the interpreter at "+
-			"registration so it works inside build roots): %s", s.Handler, s.Flags, fixHint(mnt, Handler{Name: s.Handler}, e))
+			"registration so it works inside build roots): %s", s.Handler, s.Flags, hint)
 	}
 	return s.Problem == ""
 }

@@ -26,9 +26,10 @@ func init() {
 
 // privateOutcome is what the private check reports, as JSON on stdout.
 type privateOutcome struct {
-	Error        string       `json:"error,omitempty"`
-	Reregistered []string     `json:"reregistered"`
-	Rows         []privateRow `json:"rows"`
+	Error        string           `json:"error,omitempty"`
+	Reregistered []string         `json:"reregistered"`
+	Skipped      []SkippedHandler `json:"skipped"`
+	Rows         []privateRow     `json:"rows"`
 }
 
 // privateRow is one platform's result in the private namespace.
@@ -63,7 +64,7 @@ func privateCheck(ctx context.Context, mnt, qemuDir string) privateOutcome {
 		out.Error = err.Error()
 		return out
 	}
-	prev, err := MountPrivate(mnt)
+	m, err := MountPrivateReport(mnt)
 	var rerr *ReregisterError
 	if err != nil && !errors.As(err, &rerr) {
 		out.Error = err.Error()
@@ -71,9 +72,10 @@ func privateCheck(ctx context.Context, mnt, qemuDir string) privateOutcome {
 	} else if err != nil {
 		out.Error = err.Error() // some host handlers are missing; go on
 	}
-	for _, h := range prev {
+	for _, h := range m.Reregistered {
 		out.Reregistered = append(out.Reregistered, h.Name)
 	}
+	out.Skipped = m.Skipped
 	for _, e := range table {
 		row := privateRow{Platform: PlatformString(e.Platform)}
 		h, _, err := Ensure(ctx, mnt, e, qemuDir)

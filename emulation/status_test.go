@@ -12,9 +12,10 @@ import (
 func init() { helpers["status"] = helperStatus }
 
 // TestStatusInNamespace runs Status in a namespace that plays the host:
-// its own binfmt_misc holds a good arm64 handler, an unfit ppc64le one
-// and a foreign handler. Status's private check then runs one namespace
-// further down, as it would under the real host.
+// its own binfmt_misc holds a good arm64 handler, an unfit ppc64le one,
+// an unfit s390x one under another name and a foreign handler. Status's
+// private check then runs one namespace further down, as it would under
+// the real host, and replaces both unfit handlers there.
 func TestStatusInNamespace(t *testing.T) { testInNamespace(t, "status") }
 
 func helperStatus() error {
@@ -25,7 +26,7 @@ func helperStatus() error {
 	if err := registerQEMU(mnt, "linux/arm64"); err != nil {
 		return err
 	}
-	for _, h := range []Handler{dummyExt, unfitPPC()} {
+	for _, h := range []Handler{dummyExt, unfitPPC(), unfitS390x()} {
 		if err := RegisterHandler(mnt, h); err != nil {
 			return err
 		}
@@ -58,10 +59,26 @@ func statusRow(r *Report, p string) PlatformStatus {
 	return r.Platforms[i]
 }
 
+// unfitS390x serves s390x under a name of its own, without flags.
+func unfitS390x() Handler {
+	e := lookup("linux/s390x")
+	return Handler{Name: "polyarch-test-s390x", Interpreter: "/usr/bin/qemu-s390x-static", Magic: e.Magic, Mask: e.Mask}
+}
+
 func checkStatusReport(r *Report) error {
-	want := []string{dummyExt.Name, "qemu-aarch64", "qemu-ppc64le"}
-	if !slices.Equal(r.Emulators, want) || !r.Host.Mounted || !r.Private.Checked || !slices.Equal(r.Private.Reregistered, want) {
-		return fmt.Errorf("report emulators %v, host %+v, private %+v; want %v mounted and re-registered", r.Emulators, r.Host, r.Private, want)
+	want := []string{dummyExt.Name, "polyarch-test-s390x", "qemu-aarch64", "qemu-ppc64le"}
+	if !slices.Equal(r.Emulators, want) || !r.Host.Mounted || !r.Private.Checked ||
+		!slices.Equal(r.Private.Reregistered, []string{dummyExt.Name, "qemu-aarch64"}) || r.Private.Error != "" {
+		return fmt.Errorf("report emulators %v, host %+v, private %+v; want %v mounted, all but the unfit ones re-registered",
+			r.Emulators, r.Host, r.Private, want)
+	}
+	var skipped []string
+	for _, sk := range r.Private.Skipped {
+		skipped = append(skipped, sk.Handler.Name+": "+sk.Reason)
+	}
+	if !slices.Equal(skipped, []string{`polyarch-test-s390x: serves linux/s390x with flags "", builds need P and F`,
+		`qemu-ppc64le: serves linux/ppc64le with flags "P", builds need P and F`}) {
+		return fmt.Errorf("private mode skipped %q, want the unfit s390x and ppc64le handlers", skipped)
 	}
 	checks := []struct {
 		p          string
@@ -72,8 +89,8 @@ func checkStatusReport(r *Report) error {
 	}{
 		{"linux/amd64", WhereNative, "", ProbeOK, ProbeOK, ""},
 		{"linux/arm64", WhereHost, "PF", ProbeOK, ProbeOK, ""},
-		{"linux/ppc64le", WhereHost, "P", ProbeOK, ProbeOK, "emulation uninstall linux/ppc64le"},
-		{"linux/s390x", WherePrivate, "PF", ProbeFailed, ProbeOK, ""},
+		{"linux/ppc64le", WherePrivate, "PF", ProbeOK, ProbeOK, ""},
+		{"linux/s390x", WherePrivate, "PF", ProbeOK, ProbeOK, ""},
 		{"linux/arm/v5", WherePrivate, "PF", ProbeFailed, ProbeOK, ""},
 	}
 	for _, c := range checks {
@@ -86,19 +103,22 @@ func checkStatusReport(r *Report) error {
 			return fmt.Errorf("supported = %v: %s should be listed iff it has no problem", r.Supported, c.p)
 		}
 	}
-	step("status: %d supported, ppc64le flagged: %s", len(r.Supported), statusRow(r, "linux/ppc64le").Problem)
+	step("status: %d supported; private mode replaced %q", len(r.Supported), skipped)
 	return nil
 }
 
 func checkEmptyQEMUDir(r *Report, empty string) error {
-	s := statusRow(r, "linux/s390x")
+	s := statusRow(r, "linux/riscv64")
 	if s.Registered != WhereNone || s.Interpreter != "" || !strings.Contains(s.Problem, "qemu-user-static") ||
-		!strings.Contains(s.Problem, empty) || slices.Contains(r.Supported, "linux/s390x") {
-		return fmt.Errorf("with an empty --qemu-dir, s390x row %+v, supported %v: want none, missing interpreter", s, r.Supported)
+		!strings.Contains(s.Problem, empty) || slices.Contains(r.Supported, "linux/riscv64") {
+		return fmt.Errorf("with an empty --qemu-dir, riscv64 row %+v, supported %v: want none, missing interpreter", s, r.Supported)
+	}
+	if p := statusRow(r, "linux/ppc64le"); p.Registered != WhereHost || !strings.Contains(p.Problem, empty) {
+		return fmt.Errorf("with an empty --qemu-dir, ppc64le row %+v: want the unfit host handler, not replaced", p)
 	}
 	if a := statusRow(r, "linux/arm64"); a.Registered != WhereHost || a.Problem != "" {
 		return fmt.Errorf("with an empty --qemu-dir, arm64 row %+v: want the host handler to keep serving", a)
 	}
-	step("status with empty qemu dir: s390x: %s", s.Problem)
+	step("status with empty qemu dir: riscv64: %s", s.Problem)
 	return nil
 }

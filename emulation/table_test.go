@@ -179,16 +179,6 @@ func TestTableMatchesDebian(t *testing.T) {
 	}
 }
 
-// andBytes returns a & b over the shorter length.
-func andBytes(a, b []byte) []byte {
-	n := min(len(a), len(b))
-	out := make([]byte, n)
-	for i := range out {
-		out[i] = a[i] & b[i]
-	}
-	return out
-}
-
 // matches reports whether data matches e's magic under its mask.
 func matches(t *testing.T, e Emulator, data []byte) bool {
 	t.Helper()

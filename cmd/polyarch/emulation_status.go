@@ -18,8 +18,9 @@ func newEmulationStatusCommand(g *globalOptions) *cli.Command {
 		Usage: "show, per platform, the qemu interpreter, where its handler is registered and whether it runs",
 		Description: "Reads the host's binfmt_misc and runs a tiny program of each platform there. Then, when\n" +
 			"private mode is available, it does what a build does in its own user and mount namespace\n" +
-			"(mount a private binfmt_misc, re-register the host's handlers, register missing ones, run\n" +
-			"each program again) and reports that too. The host's binfmt_misc is never changed.\n\n" +
+			"(mount a private binfmt_misc, re-register the host's handlers but qemu ones lacking flag P\n" +
+			"or F, register missing ones, run each program again) and reports that too. The host's\n" +
+			"binfmt_misc is never changed.\n\n" +
 			"REGISTERED is native, host (a host handler serves it, in every mode), private (a build\n" +
 			"registers one in its own namespace) or none. HOST and PRIVATE are the probe results.",
 		Flags: []cli.Flag{
@@ -97,6 +98,13 @@ func privateLine(p emulation.PrivateReport) string {
 	s := "supported; checked in polyarch's own user and mount namespace, as builds run"
 	if len(p.Reregistered) > 0 {
 		s += "; host handlers re-registered there: " + strings.Join(p.Reregistered, ", ")
+	}
+	if len(p.Skipped) > 0 {
+		skipped := make([]string, len(p.Skipped))
+		for i, sk := range p.Skipped {
+			skipped[i] = fmt.Sprintf("%s (%s)", sk.Handler.Name, sk.Reason)
+		}
+		s += "; host handlers left out as unfit for builds, replaced there by polyarch's: " + strings.Join(skipped, ", ")
 	}
 	if p.Error != "" {
 		s += "; warning: " + p.Error

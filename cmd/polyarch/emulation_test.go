@@ -17,7 +17,9 @@ func sampleReport() *emulation.Report {
 		Emulators: []string{"python3.11", "qemu-aarch64"},
 		Host: emulation.HostReport{MountPoint: "/proc/sys/fs/binfmt_misc", Mounted: true,
 			Handlers: []emulation.Handler{{Name: "python3.11"}, {Name: "qemu-aarch64"}}},
-		Private: emulation.PrivateReport{Supported: true, Checked: true, Reregistered: []string{"python3.11", "qemu-aarch64"}},
+		Private: emulation.PrivateReport{Supported: true, Checked: true, Reregistered: []string{"python3.11", "qemu-aarch64"},
+			Skipped: []emulation.SkippedHandler{{Handler: emulation.Handler{Name: "qemu-s390x"},
+				Reason: `serves linux/s390x with flags "P", builds need P and F`}}},
 		Platforms: []emulation.PlatformStatus{
 			{Platform: "linux/amd64", Native: true, Registered: emulation.WhereNative, HostProbe: "ok", PrivateProbe: "ok"},
 			{Platform: "linux/arm64", Interpreter: "/usr/bin/qemu-aarch64-static", Registered: emulation.WhereHost,
@@ -46,7 +48,7 @@ linux/s390x    /usr/bin/qemu-s390x-static    private     qemu-s390x    PF     fa
 linux/riscv64  -                             none        -             -      fail  fail
 
 host binfmt_misc: mounted at /proc/sys/fs/binfmt_misc, handlers: python3.11, qemu-aarch64
-private mode: supported; checked in polyarch's own user and mount namespace, as builds run; host handlers re-registered there: python3.11, qemu-aarch64
+private mode: supported; checked in polyarch's own user and mount namespace, as builds run; host handlers re-registered there: python3.11, qemu-aarch64; host handlers left out as unfit for builds, replaced there by polyarch's: qemu-s390x (serves linux/s390x with flags "P", builds need P and F)
 builds can run: linux/amd64, linux/arm64, linux/s390x
 problems:
   linux/riscv64: no qemu-riscv64-static in /x
@@ -104,12 +106,18 @@ func TestPrintUninstall(t *testing.T) {
 			Conf: "/etc/binfmt.d/polyarch-qemu-aarch64.conf"},
 		{Platform: specs.Platform{OS: "linux", Architecture: "riscv64"}, Status: emulation.UninstallNotRegistered, Handler: "qemu-riscv64"},
 		{Platform: specs.Platform{OS: "linux", Architecture: "s390x"}, Status: emulation.UninstallFailed, Handler: "qemu-s390x", Err: errors.New("x")},
+		{Platform: specs.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}, Status: emulation.UninstallKept, Handler: "qemu-arm", Note: "qemu-arm (…) was not registered by polyarch"},
+		{Platform: specs.Platform{OS: "linux", Architecture: "arm", Variant: "v6"}, Status: emulation.UninstallKept, Handler: "qemu-arm", Note: "qemu-arm (…) was not registered by polyarch"},
 	}
 	want := `PLATFORM       RESULT          HANDLER       REMOVED FILE
 linux/386      native          -             -
 linux/arm64    removed         qemu-aarch64  /etc/binfmt.d/polyarch-qemu-aarch64.conf
 linux/riscv64  not registered  qemu-riscv64  -
 linux/s390x    failed          qemu-s390x    -
+linux/arm/v7   kept            qemu-arm      -
+linux/arm/v6   kept            qemu-arm      -
+kept:
+  qemu-arm (…) was not registered by polyarch
 `
 	var b bytes.Buffer
 	printUninstall(&b, res)

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/polyarch/polyarch/emulation"
@@ -15,10 +17,12 @@ func newEmulationUninstallCommand(g *globalOptions) *cli.Command {
 		Name:      "uninstall",
 		Usage:     "remove polyarch's qemu handlers from the host's binfmt_misc, and its binfmt.d files, as root",
 		ArgsUsage: "PLATFORM...|all",
-		Description: "Removes only the handlers named qemu-<target> for the given platforms (other handlers, such\n" +
-			"as python3.11 or llvm, are never touched) and the " + emulation.DefaultConfDir + "/polyarch-qemu-*.conf files\n" +
-			"that `install --persist` wrote. arm/v5, v6 and v7 share one handler, qemu-arm.\n" +
-			"Exits non-zero if any platform failed.",
+		Description: "Removes only the handlers polyarch registered: named qemu-<target> for the given platforms,\n" +
+			"with flags PF and a qemu-<target>-static interpreter. Others of that name, such as those\n" +
+			"Debian's qemu-user-static registers (flags POF), are kept and reported with how to remove\n" +
+			"them; handlers of other programs, such as python3.11 or llvm, are never touched. Also removes\n" +
+			"the " + emulation.DefaultConfDir + "/polyarch-qemu-*.conf files that `install --persist` wrote.\n" +
+			"arm/v5, v6 and v7 share one handler, qemu-arm. Exits non-zero if any platform failed.",
 		Action: func(c *cli.Context) error {
 			ps, err := platformArgs(c, false)
 			if err != nil {
@@ -34,13 +38,21 @@ func newEmulationUninstallCommand(g *globalOptions) *cli.Command {
 	}
 }
 
-// printUninstall writes one line per platform.
+// printUninstall writes one line per platform, then a note per kept
+// handler.
 func printUninstall(w io.Writer, res []emulation.UninstallResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tRESULT\tHANDLER\tREMOVED FILE")
+	var notes []string
 	for _, r := range res {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", emulation.PlatformString(r.Platform), resultWord(string(r.Status)),
 			orDash(r.Handler), orDash(r.Conf))
+		if r.Note != "" && !slices.Contains(notes, r.Note) { // arm variants share one handler
+			notes = append(notes, r.Note)
+		}
 	}
 	_ = tw.Flush()
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "kept:\n  %s\n", strings.Join(notes, "\n  "))
+	}
 }

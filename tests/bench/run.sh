@@ -4,8 +4,10 @@
 # s390x) from the offline busybox base, and a 3-platform copy registry to
 # registry and registry to OCI layout. Prints medians of N runs, their ratio
 # to the reference tool, and peak RSS. Run on demand: `make bench` (root).
-# Emulation for the reference tools comes from polyarch's host handlers,
-# registered for the run and removed afterwards.
+# Emulation for the reference tools comes from host handlers: those already
+# registered are used as they are, polyarch registers the missing ones for the
+# run, and only those are removed afterwards (binfmt_misc is unmounted again
+# if it was not mounted).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${N:-5}
@@ -17,10 +19,22 @@ for tool in buildah podman skopeo docker-registry /usr/bin/time; do
 done
 
 work=$(mktemp -d /tmp/polyarch-bench.XXXXXX)
+BINFMT=/proc/sys/fs/binfmt_misc
+added=()
+was_mounted=1
+mountpoint -q "$BINFMT" || was_mounted=0
 cleanup() {
 	[ -n "${regpid:-}" ] && kill "$regpid" 2>/dev/null || true
-	[ "${installed:-}" = 1 ] && "$BIN" emulation uninstall linux/arm64 linux/s390x >/dev/null 2>&1 || true
-	[ "${mounted:-}" = 1 ] && umount /proc/sys/fs/binfmt_misc 2>/dev/null || true
+	# Only the handlers this run registered, and not with `emulation
+	# uninstall`, which would also remove a polyarch binfmt.d file of theirs.
+	for handler in "${added[@]+"${added[@]}"}"; do
+		if [ -e "$BINFMT/$handler" ]; then
+			echo -1 > "$BINFMT/$handler" || echo "bench: could not remove $BINFMT/$handler" >&2
+		fi
+	done
+	if [ "$was_mounted" = 0 ] && mountpoint -q "$BINFMT"; then
+		umount "$BINFMT" || echo "bench: could not unmount $BINFMT" >&2
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,11 +47,15 @@ docker-registry serve "$work/reg.yml" >"$work/reg.log" 2>&1 & regpid=$!
 for _ in $(seq 50); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.1; done
 skopeo copy -q --all --dest-tls-verify=false "oci:$FIX/busybox-oci:3arch" "docker://$REG/busybox:3arch"
 
-# Host handlers so buildah and podman can run foreign RUN steps.
-mountpoint -q /proc/sys/fs/binfmt_misc || mounted=1
-if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || [ ! -e /proc/sys/fs/binfmt_misc/qemu-s390x ]; then
-	"$BIN" emulation install linux/arm64 linux/s390x >/dev/null && installed=1
-fi
+# Host handlers so buildah and podman can run foreign RUN steps: each missing
+# one is recorded, then installed, so cleanup removes exactly those.
+for pair in linux/arm64:qemu-aarch64 linux/s390x:qemu-s390x; do
+	platform=${pair%%:*} handler=${pair#*:}
+	if [ ! -e "$BINFMT/$handler" ]; then
+		added+=("$handler")
+		"$BIN" emulation install "$platform" >/dev/null
+	fi
+done
 
 ctx=$work/ctx; mkdir -p "$ctx"
 printf 'FROM %s/busybox:3arch\nRUN i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; uname -m > /arch.txt\n' "$REG" > "$ctx/Containerfile"

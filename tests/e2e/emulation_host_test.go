@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,10 +65,14 @@ func binfmtListing(t *testing.T) string {
 	return b.String()
 }
 
-// guardHost records the host's binfmt_misc and restores it at the end of
-// the test: handlers the test added are removed, handlers it removed are
-// registered again, and binfmt_misc is unmounted if it was not mounted.
-// It needs root (requireRoot skips in the rootless run).
+// guardHost records the host's binfmt_misc and restores it exactly at the
+// end of the test: handlers the test added or changed are removed,
+// handlers it removed or changed are registered again as they were
+// (disabled ones disabled again), and binfmt_misc is unmounted if it was
+// not mounted. For the test's duration it also unregisters the qemu
+// handlers already there (such as those Debian's systemd-binfmt
+// registers), so every test starts from a host without them. It needs
+// root (requireRoot skips in the rootless run).
 func guardHost(t *testing.T) {
 	t.Helper()
 	requireRoot(t)
@@ -84,6 +89,25 @@ func guardHost(t *testing.T) {
 	listing := binfmtListing(t)
 	t.Logf("host binfmt_misc before the test (mounted: %v):\n%s", wasMounted, listing)
 	t.Cleanup(func() { restoreHost(t, wasMounted, before) })
+	for _, h := range before {
+		if servesTable(h) {
+			if err := emulation.Unregister(hostBinfmt, h.Name); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("unregistered the host's %s (interpreter %s, flags %q) for the test; it is restored afterwards", h.Name, h.Interpreter, h.Flags)
+		}
+	}
+}
+
+// servesTable reports whether h is a qemu handler of polyarch's table: it
+// has a table name, or it serves a foreign platform of the table.
+func servesTable(h emulation.Handler) bool {
+	for _, e := range emulation.Table() {
+		if h.Name == emulation.HandlerName(e) || (!emulation.Native(e.Platform) && emulation.Serves(h, e)) {
+			return true
+		}
+	}
+	return false
 }
 
 // restoreHost puts the host's binfmt_misc back as guardHost found it.
@@ -99,15 +123,15 @@ func restoreHost(t *testing.T, wasMounted bool, before []emulation.Handler) {
 		t.Errorf("restoring the host: %v", err)
 	}
 	for _, h := range now {
-		if !slices.ContainsFunc(before, func(b emulation.Handler) bool { return b.Name == h.Name }) {
+		if !slices.Contains(before, h) { // added or changed
 			if err := emulation.Unregister(hostBinfmt, h.Name); err != nil {
 				t.Errorf("restoring the host: %v", err)
 			}
 		}
 	}
 	for _, h := range before {
-		if !slices.ContainsFunc(now, func(n emulation.Handler) bool { return n.Name == h.Name }) {
-			if err := emulation.RegisterHandler(hostBinfmt, h); err != nil {
+		if !slices.Contains(now, h) {
+			if err := reregisterHost(h); err != nil {
 				t.Errorf("restoring the host: %v", err)
 			}
 		}
@@ -116,7 +140,24 @@ func restoreHost(t *testing.T, wasMounted bool, before []emulation.Handler) {
 		if err := unix.Unmount(hostBinfmt, 0); err != nil {
 			t.Errorf("restoring the host: unmounting %s: %v", hostBinfmt, err)
 		}
+		return
 	}
+	if after, err := emulation.ReadHandlers(hostBinfmt); err != nil || !slices.Equal(after, before) {
+		t.Errorf("restoring the host: handlers %+v (%v), want %+v", after, err, before)
+	}
+}
+
+// reregisterHost registers h again as it was, disabled if it was.
+func reregisterHost(h emulation.Handler) error {
+	if err := emulation.RegisterHandler(hostBinfmt, h); err != nil || h.Enabled {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(hostBinfmt, h.Name), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write([]byte("0"))
+	return errors.Join(err, f.Close())
 }
 
 // hostHandlers lists the names in the host's binfmt_misc.

@@ -23,10 +23,16 @@ func wantRow(t *testing.T, out, p, result string) {
 
 // TestEmulationHostInstall installs a host handler, checks it with the
 // kernel's own entry and with status, builds with --emulation=host, and
-// uninstalls, leaving a foreign handler alone.
+// uninstalls, leaving a foreign handler and the host's others alone.
 func TestEmulationHostInstall(t *testing.T) {
 	guardHost(t)
 	wasMounted, _ := emulation.Mounted(hostBinfmt)
+	var others []string // the host's handlers that are not qemu's (guardHost removed those)
+	if wasMounted {
+		others = hostHandlers(t)
+	}
+	wantLeft := append(slices.Clone(others), "polyarch-test-dummy")
+	slices.Sort(wantLeft)
 	s := newStore(t)
 	r := polyarch(t, s, "emulation", "install", "linux/arm64")
 	mustSucceed(t, r)
@@ -64,8 +70,8 @@ func TestEmulationHostInstall(t *testing.T) {
 	r = polyarch(t, s, "emulation", "uninstall", "linux/arm64")
 	mustSucceed(t, r)
 	wantRow(t, r.Stdout, "linux/arm64", "removed")
-	if got := hostHandlers(t); !slices.Equal(got, []string{"polyarch-test-dummy"}) {
-		t.Errorf("after uninstall linux/arm64: handlers %v, want only polyarch-test-dummy", got)
+	if got := hostHandlers(t); !slices.Equal(got, wantLeft) {
+		t.Errorf("after uninstall linux/arm64: handlers %v, want %v", got, wantLeft)
 	}
 	mustSucceed(t, polyarch(t, s, "emulation", "install", "linux/s390x,linux/arm/v7"))
 	r = polyarch(t, s, "emulation", "uninstall", "all")
@@ -73,8 +79,43 @@ func TestEmulationHostInstall(t *testing.T) {
 	wantRow(t, r.Stdout, "linux/s390x", "removed")
 	wantRow(t, r.Stdout, "linux/arm/v5", "removed")
 	wantRow(t, r.Stdout, "linux/riscv64", "not registered")
-	if got := hostHandlers(t); !slices.Equal(got, []string{"polyarch-test-dummy"}) {
-		t.Errorf("after uninstall all: handlers %v, want only polyarch-test-dummy", got)
+	if got := hostHandlers(t); !slices.Equal(got, wantLeft) {
+		t.Errorf("after uninstall all: handlers %v, want %v", got, wantLeft)
+	}
+}
+
+// TestEmulationUninstallKeepsDistroHandler registers qemu-s390x as
+// Debian's systemd-binfmt does (interpreter in /usr/libexec/qemu-binfmt,
+// flags OPF): install keeps it, and uninstall leaves it and says how to
+// remove it, since polyarch did not register it.
+func TestEmulationUninstallKeepsDistroHandler(t *testing.T) {
+	guardHost(t)
+	mountHost(t)
+	ps, err := emulation.ParsePlatforms([]string{"linux/s390x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := emulation.Lookup(ps[0])
+	distro := emulation.Handler{Name: "qemu-s390x", Interpreter: "/usr/libexec/qemu-binfmt/s390x-binfmt-P", Flags: "OPF",
+		Magic: e.Magic, Mask: e.Mask}
+	if err := emulation.RegisterHandler(hostBinfmt, distro); err != nil {
+		t.Fatalf("%v (is Debian's qemu-user-static installed?)", err)
+	}
+	s := newStore(t)
+	r := polyarch(t, s, "emulation", "install", "linux/s390x")
+	mustSucceed(t, r)
+	wantRow(t, r.Stdout, "linux/s390x", "already registered")
+	r = polyarch(t, s, "emulation", "uninstall", "linux/s390x")
+	mustSucceed(t, r)
+	wantRow(t, r.Stdout, "linux/s390x", "kept")
+	for _, want := range []string{"qemu-s390x (interpreter /usr/libexec/qemu-binfmt/s390x-binfmt-P, flags \"POF\") was not registered by polyarch",
+		"remove it with `echo -1 > " + hostBinfmt + "/qemu-s390x`"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("uninstall does not say %q:\n%s", want, r.Stdout)
+		}
+	}
+	if h, err := emulation.ReadHandler(hostBinfmt, "qemu-s390x"); err != nil || h.Flags != "POF" || h.Interpreter != distro.Interpreter {
+		t.Errorf("after uninstall: qemu-s390x = %+v, %v; want the distribution's handler kept", h, err)
 	}
 }
 
