@@ -8,13 +8,14 @@ import (
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/index"
 	"github.com/sirupsen/logrus"
 	"go.podman.io/storage/pkg/unshare"
 )
 
 // inNamespaceEnv marks a polyarch process already running in its own user
 // and mount namespace.
-const inNamespaceEnv = "_POLYARCH_USERNS"
+const inNamespaceEnv = index.UserNamespaceEnv
 
 // InOwnNamespace reports whether this process runs in the user namespace
 // that polyarch created for the build.

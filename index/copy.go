@@ -26,8 +26,22 @@ const (
 	FormatV2S2 = "v2s2"
 )
 
+// DefaultRetry is how many times a step failing for a transient cause (a
+// network error, a 5xx or 429 answer) is tried again, with exponential
+// backoff from 1s, unless told otherwise: the default of CopyOptions.Retry,
+// PushOptions.Retry and of the --retry flags of copy, index push and build.
+const DefaultRetry = 2
+
+// retryCount returns *n, or DefaultRetry for nil.
+func retryCount(n *uint) uint {
+	if n == nil {
+		return DefaultRetry
+	}
+	return *n
+}
+
 // CopyOptions configures Copy. The zero value copies every platform,
-// keeping every digest, with no retry and no progress output.
+// keeping every digest, with DefaultRetry retries and no progress output.
 type CopyOptions struct {
 	// Platforms selects the platforms to copy from an index; empty copies
 	// all of them and keeps the index and every child byte for byte.
@@ -44,9 +58,9 @@ type CopyOptions struct {
 	// as they are.
 	Format string
 	// Retry is how many times a failed copy is tried again when the
-	// failure looks transient; RetryDelay is the wait between tries
-	// (default: exponential from 1s).
-	Retry      int
+	// failure looks transient; default (nil) DefaultRetry. RetryDelay is
+	// the wait between tries (default: exponential from 1s).
+	Retry      *uint
 	RetryDelay time.Duration
 	// DigestFile, if set, receives the digest of what was written.
 	DigestFile string
@@ -96,7 +110,7 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 		var err error
 		d, err = route(ctx, copyImage, src, dst, opts, plan)
 		return err
-	}, &retry.Options{MaxRetry: opts.Retry, Delay: opts.RetryDelay})
+	}, &retry.Options{MaxRetry: int(retryCount(opts.Retry)), Delay: opts.RetryDelay})
 	if err != nil {
 		return nil, fmt.Errorf("copying %s to %s: %w", srcName, dstName, Explain(err, blame(err, srcName, dstName)))
 	}

@@ -31,9 +31,12 @@ func isStorage(ref types.ImageReference) bool {
 // by the ordinary path, platform selection included.
 func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions) (digest.Digest, error) {
 	store := is.Transport.GetStoreIfSet()
+	if store == nil {
+		return "", fmt.Errorf("copying index %s: local storage is not open: open it with OpenStore first", src.StringWithinTransport())
+	}
 	img, err := is.Transport.GetImage(src)
-	if store == nil || err != nil {
-		return "", fmt.Errorf("locating index %s in local storage: %v", src.StringWithinTransport(), err)
+	if err != nil {
+		return "", fmt.Errorf("locating index %s in local storage: %w", src.StringWithinTransport(), err)
 	}
 	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-copy-")
 	if err != nil {
@@ -44,7 +47,9 @@ func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst ty
 	if err != nil {
 		return "", err
 	}
-	if err := pushStored(ctx, store, opts.DestinationCtx, img.ID, staged, nil); err != nil {
+	// The entries are read from where they were added from: with the
+	// source side's settings (--src-creds, --src-tls-verify...).
+	if err := pushStored(ctx, store, opts.SourceCtx, img.ID, staged, nil); err != nil {
 		return "", fmt.Errorf("staging index %s: %w", img.ID, err)
 	}
 	plan, err := planCopy(ctx, staged, opts)

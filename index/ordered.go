@@ -44,7 +44,8 @@ func PushStored(ctx context.Context, store storage.Store, sys *types.SystemConte
 type PushStoredOptions struct {
 	// ReportWriter receives progress lines; nil means silence.
 	ReportWriter io.Writer
-	// Retry is how many times a failed push is retried; default 0.
+	// Retry is how many times a failed push is retried, with backoff;
+	// 0 means none (callers usually pass DefaultRetry).
 	Retry int
 }
 

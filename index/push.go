@@ -30,13 +30,13 @@ func listType(format string) (string, error) {
 }
 
 // PushOptions configures Push. The zero value pushes an OCI index with
-// three retries and no progress output.
+// DefaultRetry retries and no progress output.
 type PushOptions struct {
 	// Format of the index and its manifests: FormatOCI (default) or
 	// FormatV2S2, a Docker manifest list of schema 2 manifests.
 	Format string
 	// Retry is how many times a failed step is retried, with exponential
-	// backoff; default (nil) 3.
+	// backoff; default (nil) DefaultRetry.
 	Retry *uint
 	// DigestFile, if set, receives the pushed index's digest.
 	DigestFile string
@@ -87,13 +87,14 @@ func (s *stored) push(ctx context.Context, store storage.Store, sys *types.Syste
 	if err != nil {
 		return "", err
 	}
+	retries := retryCount(opts.Retry)
 	_, d, err := s.list.Push(ctx, dest, manifests.PushOptions{
 		Store:              store,
 		SystemContext:      sys,
 		ImageListSelection: cp.CopyAllImages,
 		ReportWriter:       report,
 		ManifestType:       mime,
-		MaxRetries:         opts.Retry,
+		MaxRetries:         &retries,
 	})
 	return d, err
 }
@@ -113,14 +114,10 @@ func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types
 	if _, err := s.push(ctx, store, sys, staged, opts, nil); err != nil {
 		return "", fmt.Errorf("staging for push: %w", err)
 	}
-	retries := retry.Options{MaxRetry: 3}
-	if opts.Retry != nil {
-		retries.MaxRetry = int(*opts.Retry)
-	}
 	var d digest.Digest
 	err = retry.IfNecessary(ctx, func() error {
 		d, err = PushOrdered(ctx, sys, staged, dest, opts.ReportWriter)
 		return err
-	}, &retries)
+	}, &retry.Options{MaxRetry: int(retryCount(opts.Retry))})
 	return d, Explain(err, transportName(dest))
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/index"
 	"github.com/urfave/cli/v2"
 )
 
@@ -45,7 +46,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull base images: always, missing or never", Destination: &f.Pull},
 			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the index: type=oci,dest=DIR or type=oci-archive,dest=FILE", Destination: &f.Outputs},
 			&cli.BoolFlag{Name: "push", Usage: "push the index and every platform image to the registry of each -t (same as -o type=registry)", Destination: &f.Push},
-			&cli.IntFlag{Name: "retry", Value: 2, Usage: "retry a failed pull or push `N` times, with backoff", Destination: &f.Retry},
+			&cli.IntFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a failed pull or push `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},

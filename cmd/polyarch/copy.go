@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
-	"go.podman.io/storage/pkg/unshare"
 	storagetypes "go.podman.io/storage/types"
 )
 
@@ -50,7 +48,7 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 			&cli.StringSliceFlag{Name: "platform", Usage: "copy only `OS/ARCH[/VARIANT]`, comma list or repeated", Destination: &f.Platforms},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "convert manifests to `FORMAT`: oci or v2s2 (default: keep them)", Destination: &f.Format},
 			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of what was written at DESTINATION to `FILE`", Destination: &f.DigestFile},
-			&cli.UintFlag{Name: "retry", Value: 3, Usage: "retry a copy failing for a transient cause `N` times", Destination: &f.Retry},
+			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a copy failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
 		}, both...), src...), dst...),
 		Action: func(c *cli.Context) error { return f.run(c, g) },
@@ -105,7 +103,8 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 	if f.Format != "" && f.Format != index.FormatOCI && f.Format != index.FormatV2S2 {
 		return index.CopyOptions{}, fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
 	}
-	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Retry: int(f.Retry), DigestFile: f.DigestFile}
+	retry := f.Retry
+	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Retry: &retry, DigestFile: f.DigestFile}
 	if !f.Quiet {
 		opts.ReportWriter = g.Stderr
 	}
@@ -155,7 +154,9 @@ type resolver struct {
 
 // newResolver resolves the store options of the global flags and opens
 // the store if one of args is a containers-storage: reference or a bare
-// name; not as root, it first enters a user namespace, as podman does.
+// name; not as root, it first enters a user namespace, as podman does
+// (builder.EnterStorageNamespace). When that fails and no argument needs
+// local storage, bare names refer to registries.
 func newResolver(g *globalOptions, args ...string) (*resolver, error) {
 	opts, err := builder.ResolveStoreOptions(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver})
 	if err != nil {
@@ -170,10 +171,10 @@ func newResolver(g *globalOptions, args ...string) (*resolver, error) {
 	if !needed && !required {
 		return r, nil
 	}
-	if os.Geteuid() != 0 {
-		unshare.MaybeReexecUsingUserNamespace(false)
+	if err = builder.EnterStorageNamespace(); err == nil {
+		r.store, err = index.OpenStore(opts)
 	}
-	if r.store, err = index.OpenStore(opts); err != nil {
+	if err != nil {
 		if required {
 			return nil, err
 		}

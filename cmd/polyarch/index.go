@@ -3,14 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/index"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
-	"go.podman.io/storage/pkg/unshare"
 )
 
 // newIndexCommand returns `polyarch index` and its subcommands, which
@@ -28,7 +26,7 @@ func newIndexCommand(g *globalOptions) *cli.Command {
 			newIndexRmCommand(g),
 			newIndexAnnotateCommand(g),
 			newIndexPushCommand(g),
-			indexInspectCommand(g),
+			newIndexInspectCommand(g),
 		},
 	}
 }
@@ -39,11 +37,12 @@ type localStore struct {
 	sys   *types.SystemContext
 }
 
-// openLocal enters a user namespace when not root, as podman does, then
-// opens the store the global flags select; reg may be nil.
+// openLocal enters a user namespace when not root, as podman does
+// (builder.EnterStorageNamespace), then opens the store the global flags
+// select; reg may be nil.
 func openLocal(c *cli.Context, g *globalOptions, reg *registryFlags) (*localStore, error) {
-	if os.Geteuid() != 0 {
-		unshare.MaybeReexecUsingUserNamespace(false)
+	if err := builder.EnterStorageNamespace(); err != nil {
+		return nil, err
 	}
 	opts, err := builder.ResolveStoreOptions(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver})
 	if err != nil {

@@ -14,8 +14,8 @@ type inspectFlags struct {
 	Format string
 }
 
-// indexInspectCommand returns `polyarch index inspect`.
-func indexInspectCommand(g *globalOptions) *cli.Command {
+// newIndexInspectCommand returns `polyarch index inspect`.
+func newIndexInspectCommand(g *globalOptions) *cli.Command {
 	f := &inspectFlags{}
 	regFlags, reg := newRegistryFlags("")
 	return &cli.Command{

@@ -37,7 +37,7 @@ func newIndexPushCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "all", Value: true, Usage: "push every image of the index (only true is supported)", Destination: &f.All},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: index.FormatOCI, Usage: "manifest `FORMAT`: oci or v2s2 (Docker manifest list)", Destination: &f.Format},
 			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed index's digest to `FILE`", Destination: &f.DigestFile},
-			&cli.UintFlag{Name: "retry", Value: 3, Usage: "retry a failed push `N` times", Destination: &f.Retry},
+			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a push failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress, only the digest", Destination: &f.Quiet},
 		}, regFlags...),
 		Action: indexAction{min: 1, max: 2, reg: reg, check: func(args []string) error { return f.parse(args, g) },

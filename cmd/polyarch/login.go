@@ -27,13 +27,15 @@ func newLoginCommand(g *globalOptions) *cli.Command {
 		Name:      "login",
 		Usage:     "check credentials against a registry and store them",
 		ArgsUsage: "REGISTRY",
-		Description: "The registry must accept the credentials before they are stored in the auth file\n" +
-			"(--authfile, else $REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json, ~/.docker/config.json).",
+		Description: "The registry must accept the credentials before they are stored in the auth file: --authfile,\n" +
+			"else $REGISTRY_AUTH_FILE, else the first file other commands search, as podman login does:\n" +
+			"${XDG_RUNTIME_DIR}/containers/auth.json, else /run/containers/0/auth.json for root and\n" +
+			"~/.config/containers/auth.json for other users.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "username", Aliases: []string{"u"}, Usage: "`USER` name", Destination: &f.Username},
 			&cli.StringFlag{Name: "password", Aliases: []string{"p"}, Usage: "`PASSWORD` (visible to other users: prefer --password-stdin)", Destination: &f.Password},
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input", Destination: &f.PasswordStdin},
-		}, without(regFlags, "creds")...),
+		}, storeAuthFile(without(regFlags, "creds"))...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return cli.Exit(fmt.Sprintf("polyarch login takes exactly one REGISTRY, got %d arguments", c.NArg()), 125)
@@ -41,7 +43,7 @@ func newLoginCommand(g *globalOptions) *cli.Command {
 			if err := f.complete(g); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
-			sys, err := index.SystemContext(reg.options(c), "")
+			sys, err := index.SystemContext(reg.credentialOptions(c), "")
 			if err != nil {
 				return err
 			}

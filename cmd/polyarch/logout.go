@@ -17,12 +17,12 @@ func newLogoutCommand(g *globalOptions) *cli.Command {
 		ArgsUsage: "REGISTRY | --all",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove the credentials of every registry", Destination: &all},
-		}, without(regFlags, "creds", "tls-verify", "cert-dir")...),
+		}, storeAuthFile(without(regFlags, "creds", "tls-verify", "cert-dir"))...),
 		Action: func(c *cli.Context) error {
 			if all == (c.NArg() == 1) || c.NArg() > 1 {
 				return cli.Exit("polyarch logout takes one REGISTRY, or --all alone", 125)
 			}
-			sys, err := index.SystemContext(reg.options(c), "")
+			sys, err := index.SystemContext(reg.credentialOptions(c), "")
 			if err != nil {
 				return err
 			}

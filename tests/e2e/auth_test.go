@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,8 +76,7 @@ func writeTemp(t *testing.T, dir, name, content string) string {
 // polyarchStdin runs polyarch with the store's flags and stdin from a file.
 func polyarchStdin(t *testing.T, s store, stdin string, args ...string) result {
 	t.Helper()
-	line := "exec \"$0\" \"$@\" < " + stdin
-	return runCmd(t, "", "sh", append([]string{"-c", line, env.Bin}, append(s.flags(), args...)...)...)
+	return polyarchEnv(t, s, nil, stdin, args...)
 }
 
 // TestAuthTLSRegistry logs in to an https registry of a private CA,
@@ -157,4 +158,97 @@ func checkNoSecret(t *testing.T, r result, password string) {
 			t.Errorf("the output shows a secret %q", secret)
 		}
 	}
+}
+
+// TestCredsNeverLogged runs commands that open local storage with --creds
+// at debug level: the password shows in no output. In the rootless run
+// they re-execute in a user namespace, whose command line
+// containers-storage logs at debug level.
+func TestCredsNeverLogged(t *testing.T) {
+	s := newStore(t)
+	const secret = "N0t-In-The-L0gs-4-polyarch"
+	creds := authUser + ":" + secret
+	src := "docker://" + registryBase("3arch")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{name: "copy into local storage", args: []string{"copy", "--creds", creds, "--tls-verify=false", src, "containers-storage:localhost/creds:1"}},
+		{name: "index create", args: []string{"index", "create", "--creds", creds, "--tls-verify=false", "localhost/creds:2", src}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := polyarch(t, s, append([]string{"--log-level", "debug"}, tc.args...)...)
+			mustSucceed(t, r)
+			if !strings.Contains(r.Stderr, "level=debug") {
+				t.Errorf("no debug output: the test proves nothing")
+			}
+			checkNoSecret(t, r, secret)
+		})
+	}
+}
+
+// TestDefaultAuthFile stores credentials without $REGISTRY_AUTH_FILE:
+// by default login writes the first file containers/image searches, and
+// copy, index create (in polyarch's user namespace when rootless), index
+// inspect and logout given no --authfile find the credentials there or
+// in any later file of the search. As root without XDG_RUNTIME_DIR the
+// first file is the host's /run/containers/0/auth.json: that case is
+// left to the rootless run, where it is ~/.config/containers/auth.json.
+func TestDefaultAuthFile(t *testing.T) {
+	s := newStore(t)
+	reg := startSecureRegistry(t)
+	later := []string{"-u", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR=@", "HOME=@"}
+	for i, tc := range []struct {
+		name     string
+		env      []string // for env(1), @ replaced by a temporary directory
+		file     string   // where the credentials are, under that directory
+		authfile bool     // login and logout write file with --authfile
+		rootless bool     // for ordinary users only
+	}{
+		{name: "XDG_RUNTIME_DIR", env: []string{"XDG_RUNTIME_DIR=@"}, file: "containers/auth.json"},
+		{name: "HOME", env: []string{"-u", "XDG_RUNTIME_DIR", "-u", "XDG_CONFIG_HOME", "HOME=@"}, file: ".config/containers/auth.json", rootless: true},
+		{name: "config after XDG_RUNTIME_DIR", env: later, file: ".config/containers/auth.json", authfile: true},
+		{name: "Docker's after XDG_RUNTIME_DIR", env: later, file: ".docker/config.json", authfile: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.rootless && os.Geteuid() == 0 {
+				t.Skip("root's default file is the host's /run/containers/0/auth.json; covered by the rootless run")
+			}
+			dir := t.TempDir()
+			envArgs := []string{"-u", "REGISTRY_AUTH_FILE", "-u", "DOCKER_CONFIG"}
+			for _, e := range tc.env {
+				envArgs = append(envArgs, strings.ReplaceAll(e, "@", dir))
+			}
+			file := filepath.Join(dir, tc.file)
+			var authfile []string
+			if tc.authfile {
+				authfile = []string{"--authfile", file}
+			}
+			run := func(stdin string, args ...string) result { return polyarchEnv(t, s, envArgs, stdin, args...) }
+			tag := "v" + strconv.Itoa(i)
+			image := "docker://" + reg.Addr + "/default/app:" + tag
+			mustSucceed(t, run(reg.Secret, append([]string{"login", "--cert-dir", reg.CADir, "-u", authUser, "--password-stdin", reg.Addr}, authfile...)...))
+			if !strings.Contains(readFile(t, file), reg.Addr) {
+				t.Fatalf("%s has no entry for %s", file, reg.Addr)
+			}
+			mustSucceed(t, run("", "copy", "--cert-dir", reg.CADir, fixtureIndex(), image))
+			mustSucceed(t, run("", "index", "create", "--cert-dir", reg.CADir, "localhost/default:"+tag, image))
+			mustSucceed(t, run("", append([]string{"logout", reg.Addr}, authfile...)...))
+			if r := run("", "index", "inspect", "--cert-dir", reg.CADir, image); r.Code == 0 || !strings.Contains(r.Stderr, "polyarch login "+reg.Addr) {
+				t.Errorf("inspect after logout: exit %d, stderr %q: want a hint to log in", r.Code, r.Stderr)
+			}
+		})
+	}
+}
+
+// polyarchEnv runs polyarch with the store's flags under `env envArgs...`
+// (NAME=VALUE, -u NAME), with stdin from a file unless stdin is "".
+func polyarchEnv(t *testing.T, s store, envArgs []string, stdin string, args ...string) result {
+	t.Helper()
+	line := `exec "$0" "$@"`
+	if stdin != "" {
+		line += " < " + stdin
+	}
+	cmd := slices.Concat(envArgs, []string{"sh", "-c", line, env.Bin}, s.flags(), args)
+	return runCmd(t, "", "env", cmd...)
 }

@@ -2,14 +2,16 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
-	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -248,57 +250,52 @@ func TestPlainHTTPRegistryHint(t *testing.T) {
 	}
 }
 
-// TestCopyRetryAndDigestFile copies to a registry address that answers
-// only after the first attempt failed: --retry gets through, and
-// --digestfile holds the digest skopeo reads there.
+// TestCopyRetryAndDigestFile copies through a proxy answering its first request 503: with
+// retries (the default, or --retry 1) the copy gets through and --digestfile holds the
+// digest skopeo reads there; with --retry 0 it fails.
 func TestCopyRetryAndDigestFile(t *testing.T) {
 	s := newStore(t)
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	late := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	listening := make(chan net.Listener, 1)
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		l, err := net.Listen("tcp", late)
-		if err != nil {
-			listening <- nil
-			return
-		}
-		listening <- l
-		forward(l, env.Registry)
-	}()
-	file := filepath.Join(t.TempDir(), "digest")
-	r := polyarch(t, s, "copy", "--retry", "3", "--digestfile", file, "--tls-verify=false", fixtureIndex(), "docker://"+late+"/retry/app:v1")
-	if l := <-listening; l != nil {
-		l.Close()
-	}
-	mustSucceed(t, r)
-	if !strings.Contains(r.Stderr, "retrying") {
-		t.Errorf("the first attempt should have failed and been retried: %s", r.Stderr)
-	}
-	if got, want := readFile(t, file), skopeoDigest(t, "docker://"+env.Registry+"/retry/app:v1"); got != want {
-		t.Errorf("--digestfile holds %q, skopeo reads %q", got, want)
+	for _, tc := range []struct {
+		name  string
+		retry []string
+		fail  bool
+	}{
+		{name: "default"},
+		{name: "retry 1", retry: []string{"--retry", "1"}},
+		{name: "retry 0", retry: []string{"--retry", "0"}, fail: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy := &failFirst{next: httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: env.Registry})}
+			srv := httptest.NewServer(proxy)
+			defer srv.Close()
+			repo := "/retry/" + strings.ReplaceAll(tc.name, " ", "-") + ":v1"
+			file := filepath.Join(t.TempDir(), "digest")
+			args := append([]string{"copy", "--digestfile", file, "--tls-verify=false"}, tc.retry...)
+			r := polyarch(t, s, append(args, fixtureIndex(), "docker://"+srv.Listener.Addr().String()+repo)...)
+			retried := strings.Contains(r.Stderr, "retrying")
+			if !proxy.failed.Load() || (r.Code != 0) != tc.fail || retried == tc.fail {
+				t.Fatalf("exit %d, retried %v after a 503: want a failure %v, a retry %v", r.Code, retried, tc.fail, !tc.fail)
+			}
+			if tc.fail {
+				return
+			}
+			if got, want := readFile(t, file), skopeoDigest(t, "docker://"+env.Registry+repo); got != want {
+				t.Errorf("--digestfile holds %q, skopeo reads %q", got, want)
+			}
+		})
 	}
 }
 
-// forward relays every connection l accepts to target, until l is closed.
-func forward(l net.Listener, target string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			u, err := net.Dial("tcp", target)
-			if err != nil {
-				return
-			}
-			defer u.Close()
-			go func() { _, _ = io.Copy(u, c) }()
-			_, _ = io.Copy(c, u)
-		}()
+// failFirst answers its first request 503, a transient failure, and the others by next.
+type failFirst struct {
+	failed atomic.Bool
+	next   http.Handler
+}
+
+func (f *failFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.failed.CompareAndSwap(false, true) {
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+		return
 	}
+	f.next.ServeHTTP(w, r)
 }

@@ -57,6 +57,7 @@ func TestPushRegistryDiesMidway(t *testing.T) {
 	}
 	proxy := &recordingProxy{target: addr}
 	var once sync.Once
+	t.Cleanup(func() { once.Do(stop) }) // the hook below may never run
 	proxy.after = func(method, path string, status int) {
 		if method == "PUT" && strings.Contains(path, "/manifests/sha256:") && status == http.StatusCreated {
 			once.Do(stop)
