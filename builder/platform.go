@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"strings"
 	"sync"
@@ -74,7 +75,7 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	opts := buildahOptions(o, sys, p)
 	opts.Out, opts.Err, opts.ReportWriter = out, errw, errw
 	if o.Quiet {
-		opts.ReportWriter = nil
+		opts.Out, opts.ReportWriter = io.Discard, nil
 	}
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
 	if err != nil {
