@@ -12,9 +12,6 @@ import (
 	"github.com/polyarch/polyarch/emulation"
 )
 
-// binfmtMount is where binfmt_misc is mounted, on the host or privately.
-const binfmtMount = "/proc/sys/fs/binfmt_misc"
-
 // emulator is a resolved qemu handler for one foreign platform.
 type emulator struct {
 	Platform    specs.Platform
@@ -38,7 +35,7 @@ func prepareEmulation(ctx context.Context, o EmulationOptions, emus []emulator, 
 	switch where {
 	case targetPrivate:
 		var rerr *emulation.ReregisterError
-		if _, err := emulation.MountPrivate(binfmtMount); errors.As(err, &rerr) {
+		if _, err := emulation.MountPrivate(emulation.DefaultMountPoint); errors.As(err, &rerr) {
 			fmt.Fprintf(orDiscard(warn), "warning: some host binfmt_misc handlers are not visible to this build: %v\n", err)
 		} else if err != nil {
 			return fmt.Errorf("setting up private binfmt_misc: %w", err)
@@ -135,7 +132,7 @@ func ensureHandler(ctx context.Context, e emulator, qemuDir string, mayRegister 
 		}
 		return fmt.Errorf("no working qemu handler for %s, and polyarch cannot register one here (this kernel has no private binfmt_misc, or --emulation=host without root): ask an administrator to run `sudo polyarch emulation install %s` once, or install qemu-user-static with its binfmt support: %w", name, name, err)
 	}
-	if _, _, err := emulation.Ensure(ctx, binfmtMount, e.Entry, qemuDir); err != nil {
+	if _, _, err := emulation.Ensure(ctx, emulation.DefaultMountPoint, e.Entry, qemuDir); err != nil {
 		return fmt.Errorf("[%s] %w", name, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/polyarch/polyarch/emulation"
+	"go.podman.io/storage/pkg/unshare"
 	"golang.org/x/sys/unix"
 )
 
@@ -110,7 +111,7 @@ func hostInfo() HostInfo {
 		Kernel:            unix.ByteSliceToString(uts.Release[:]),
 		Arch:              unix.ByteSliceToString(uts.Machine[:]),
 		Rootless:          os.Getenv(inNamespaceEnv) == "rootless" || os.Geteuid() != 0,
-		UID:               realUID(),
+		UID:               unshare.GetRootlessUID(),
 		MaxUserNamespaces: readTrimmed("/proc/sys/user/max_user_namespaces"),
 		UIDMap:            readLines("/proc/self/uid_map"),
 		GIDMap:            readLines("/proc/self/gid_map"),
@@ -119,18 +120,6 @@ func hostInfo() HostInfo {
 	h.UserNamespaces = h.MaxUserNamespaces != "" && h.MaxUserNamespaces != "0" && readTrimmed("/proc/sys/kernel/unprivileged_userns_clone") != "0"
 	h.Newuidmap, _ = exec.LookPath("newuidmap")
 	return h
-}
-
-// realUID is the invoking user's uid, outside polyarch's user namespace.
-func realUID() int {
-	if v := os.Getenv("_CONTAINERS_ROOTLESS_UID"); v != "" {
-		var n int
-		for _, c := range v {
-			n = n*10 + int(c-'0')
-		}
-		return n
-	}
-	return os.Getuid()
 }
 
 // readTrimmed returns a file's content without surrounding space, or "".

@@ -78,7 +78,7 @@ func TestRlimitValue(t *testing.T) {
 			t.Errorf("rlimitValue(%d) = %q, want %q", v, got, want)
 		}
 	}
-	for _, u := range currentUlimits() {
+	for _, u := range append(currentUlimits(), "nproc=-1:-1", "nofile="+rlimitValue(^uint64(0))+":"+rlimitValue(^uint64(0))) {
 		if _, err := util.ParseUlimit(u); err != nil {
 			t.Errorf("buildah rejects %q: %v", u, err)
 		}

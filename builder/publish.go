@@ -63,33 +63,30 @@ func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 	return &Result{ID: assembled.ID, Digest: assembled.Digest.String(), IndexID: assembled.ID, IndexDigest: assembled.Digest.String(), Images: images}, nil
 }
 
-// writeOutputs stages every OCI output and pushes every tag's content,
-// then writes the registry tags and moves the outputs into place.
+// writeOutputs stages the result once, next to the store; stages every
+// OCI output from it and pushes every tag's content from it; then writes
+// the registry tags and moves the outputs into place. Every output and
+// registry gets the same bytes, read out of local storage once.
 func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id string, tags []string) error {
-	refName := "latest"
-	if len(tags) > 0 {
-		refName = index.TagOf(tags[0])
+	if len(o.Outputs) == 0 {
+		return nil
 	}
-	var staged []*index.StagedExport
+	p, err := index.StagePush(ctx, store, sys, id, index.PushStoredOptions{ReportWriter: reportWriter(o), Retry: o.Retry})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	staged, err := stageExports(ctx, o, p, tags)
 	defer func() {
 		for _, st := range staged {
 			st.Discard()
 		}
 	}()
-	for _, out := range o.Outputs {
-		if out.Type == OutputRegistry {
-			continue
-		}
-		st, err := index.StageExport(ctx, store, sys, id, index.ExportOptions{
-			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
-		})
-		if err != nil {
-			return err
-		}
-		staged = append(staged, st)
+	if err != nil {
+		return err
 	}
 	if o.HasOutput(OutputRegistry) {
-		if err := push(ctx, o, store, sys, id, tags); err != nil {
+		if err := push(ctx, p, tags); err != nil {
 			return err
 		}
 	}
@@ -101,16 +98,35 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	return nil
 }
 
+// stageExports stages every OCI output; it returns those staged so far
+// even on error, for the caller to discard.
+func stageExports(ctx context.Context, o *Options, p *index.StagedPush, tags []string) ([]*index.StagedExport, error) {
+	refName := "latest"
+	if len(tags) > 0 {
+		refName = index.TagOf(tags[0])
+	}
+	var staged []*index.StagedExport
+	for _, out := range o.Outputs {
+		if out.Type == OutputRegistry {
+			continue
+		}
+		st, err := p.StageExport(ctx, index.ExportOptions{
+			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
+		})
+		if err != nil {
+			return staged, err
+		}
+		staged = append(staged, st)
+	}
+	return staged, nil
+}
+
 // push uploads the content to every tag's registry first, then writes the
 // tags, so a failing registry leaves every tag as it was.
-func push(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id string, tags []string) error {
-	p, err := index.StagePush(ctx, store, sys, id, index.PushStoredOptions{ReportWriter: reportWriter(o), Retry: o.Retry})
-	if err != nil {
-		return err
-	}
-	defer p.Close()
+func push(ctx context.Context, p *index.StagedPush, tags []string) error {
 	dests := make([]types.ImageReference, len(tags))
 	for i, tag := range tags {
+		var err error
 		if dests[i], err = alltransports.ParseImageName("docker://" + tag); err != nil {
 			return fmt.Errorf("pushing to %s: %w", tag, err)
 		}

@@ -55,6 +55,14 @@ type StagedExport struct {
 // sibling of o.Dest without touching o.Dest. Call Commit to publish it,
 // and Discard (always) to remove what is left.
 func StageExport(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) (*StagedExport, error) {
+	return stageExport(o, func(ref types.ImageReference) error {
+		return pushStored(ctx, store, sys, id, ref, o.ReportWriter)
+	})
+}
+
+// stageExport prepares the temporary sibling of o.Dest, lets write fill
+// it through ref, and flushes it to disk.
+func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*StagedExport, error) {
 	if o.RefName == "" {
 		o.RefName = "latest"
 	}
@@ -74,26 +82,22 @@ func StageExport(ctx context.Context, store storage.Store, sys *types.SystemCont
 		return nil, fmt.Errorf("creating temporary output next to %s: %w", dest, err)
 	}
 	st := &StagedExport{tmp: tmp, staged: filepath.Join(tmp, "out"), dest: dest}
-	if err := st.write(ctx, store, sys, id, o); err != nil {
+	ref, err := stagingReference(o.Archive, st.staged, o.RefName)
+	if err == nil {
+		if err = write(ref); err != nil {
+			err = fmt.Errorf("writing OCI output %s: %w", dest, err)
+		}
+	}
+	if err == nil {
+		if err = syncTree(st.staged); err != nil {
+			err = fmt.Errorf("flushing OCI output %s: %w", dest, err)
+		}
+	}
+	if err != nil {
 		st.Discard()
 		return nil, err
 	}
 	return st, nil
-}
-
-// write copies id into the staging path and flushes it to disk.
-func (st *StagedExport) write(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) error {
-	ref, err := stagingReference(o.Archive, st.staged, o.RefName)
-	if err != nil {
-		return err
-	}
-	if err := pushStored(ctx, store, sys, id, ref, o.ReportWriter); err != nil {
-		return fmt.Errorf("writing OCI output %s: %w", st.dest, err)
-	}
-	if err := syncTree(st.staged); err != nil {
-		return fmt.Errorf("flushing OCI output %s: %w", st.dest, err)
-	}
-	return nil
 }
 
 // Commit moves the staged export into place, atomically.

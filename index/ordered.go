@@ -5,20 +5,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/pkg/retry"
+	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/directory"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
-	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/blobinfocache"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 )
-
-// stagingRef is the ref name of the index inside a push staging layout.
-const stagingRef = "push"
 
 // PushStored pushes the stored index (or image) id to dest, normally
 // docker://, in a guaranteed order: every blob of every platform first
@@ -49,9 +46,10 @@ type PushStoredOptions struct {
 	Retry int
 }
 
-// StagedPush is an index or image staged in an OCI layout next to the
-// store, ready to be pushed to one or more destinations in two phases:
-// content (blobs, child manifests) for all of them, then tags.
+// StagedPush is an index or image staged in a directory next to the
+// store, ready to be pushed to one or more destinations in two phases
+// (content for all of them, then tags) and exported to OCI outputs, all
+// from the same bytes.
 type StagedPush struct {
 	tmp string
 	ref types.ImageReference
@@ -59,22 +57,50 @@ type StagedPush struct {
 	o   PushStoredOptions
 }
 
-// StagePush writes the stored index or image id to a staging layout. Call
-// Close when done.
+// StagePush writes the stored index or image id to a staging directory.
+// Call Close when done.
 func StagePush(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o PushStoredOptions) (*StagedPush, error) {
+	p, err := stagePush(store, sys, o, func(ref types.ImageReference) error {
+		return pushStored(ctx, store, sys, id, ref, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("staging %s for push: %w", id, err)
+	}
+	return p, nil
+}
+
+// stagePush creates the staging directory and lets write fill it.
+func stagePush(store storage.Store, sys *types.SystemContext, o PushStoredOptions, write func(types.ImageReference) error) (*StagedPush, error) {
 	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-push-")
 	if err != nil {
 		return nil, fmt.Errorf("creating push staging directory: %w", err)
 	}
 	p := &StagedPush{tmp: tmp, sys: sys, o: o}
-	if p.ref, err = layout.NewReference(filepath.Join(tmp, "layout"), stagingRef); err == nil {
-		err = pushStored(ctx, store, sys, id, p.ref, nil)
+	if p.ref, err = directory.NewReference(tmp); err == nil {
+		err = write(p.ref)
 	}
 	if err != nil {
 		p.Close()
-		return nil, fmt.Errorf("staging %s for push: %w", id, err)
+		return nil, err
 	}
 	return p, nil
+}
+
+// StageExport stages an OCI output from the staged bytes, byte for byte
+// (no recompression), as StageExport does from local storage.
+func (p *StagedPush) StageExport(ctx context.Context, o ExportOptions) (*StagedExport, error) {
+	return stageExport(o, func(dest types.ImageReference) error {
+		policy, err := policyContext(p.sys)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = policy.Destroy() }()
+		_, err = cp.Image(ctx, policy, dest, p.ref, &cp.Options{
+			ImageListSelection: cp.CopyAllImages, PreserveDigests: true,
+			SourceCtx: p.sys, DestinationCtx: p.sys, ReportWriter: o.ReportWriter,
+		})
+		return err
+	})
 }
 
 // PushContent uploads every blob, then every child manifest by digest, to

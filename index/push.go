@@ -9,9 +9,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/common/libimage/manifests"
-	"go.podman.io/common/pkg/retry"
 	cp "go.podman.io/image/v5/copy"
-	"go.podman.io/image/v5/directory"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
@@ -99,25 +97,20 @@ func (s *stored) push(ctx context.Context, store storage.Store, sys *types.Syste
 	return d, err
 }
 
-// pushStaged converts the index into a dir: staging copy, then pushes the
-// staged bytes to dest in dependency order with PushOrdered.
+// pushStaged converts the index into a staging copy in opts.Format, then
+// pushes the staged bytes to dest in dependency order, as build does.
 func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
-	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-push-")
+	p, err := stagePush(store, sys, PushStoredOptions{ReportWriter: opts.ReportWriter, Retry: int(retryCount(opts.Retry))},
+		func(ref types.ImageReference) error {
+			_, err := s.push(ctx, store, sys, ref, opts, nil)
+			return err
+		})
 	if err != nil {
-		return "", fmt.Errorf("creating push staging directory: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	staged, err := directory.NewReference(tmp)
-	if err != nil {
-		return "", err
-	}
-	if _, err := s.push(ctx, store, sys, staged, opts, nil); err != nil {
 		return "", fmt.Errorf("staging for push: %w", err)
 	}
-	var d digest.Digest
-	err = retry.IfNecessary(ctx, func() error {
-		d, err = PushOrdered(ctx, sys, staged, dest, opts.ReportWriter)
-		return err
-	}, &retry.Options{MaxRetry: int(retryCount(opts.Retry))})
-	return d, Explain(err, transportName(dest))
+	defer p.Close()
+	if err := p.PushContent(ctx, dest); err != nil {
+		return "", err
+	}
+	return p.PushTag(ctx, dest)
 }
