@@ -63,7 +63,7 @@ func ensure(ctx context.Context, mnt string, e Emulator, qemuDir, flags string) 
 	if err := probeEmulator(ctx, e); err != nil {
 		uerr := Unregister(mnt, HandlerName(e))
 		return Handler{}, false, errors.Join(fmt.Errorf("registered %s with %s but it does not run %s code, "+
-			"so it was removed again: %w", HandlerName(e), interp, PlatformString(e.Platform), err), uerr)
+			"so it was removed again: %w", HandlerName(e), interp, FormatPlatform(e.Platform), err), uerr)
 	}
 	h, err := ReadHandler(mnt, HandlerName(e))
 	return h, true, err
@@ -72,7 +72,7 @@ func ensure(ctx context.Context, mnt string, e Emulator, qemuDir, flags string) 
 // checkExisting returns nil if h can serve builds of e's platform: enabled,
 // with every one of flags, and passing the probe.
 func checkExisting(ctx context.Context, mnt string, h Handler, e Emulator, flags string) error {
-	plat := PlatformString(e.Platform)
+	plat := FormatPlatform(e.Platform)
 	switch {
 	case !h.Enabled:
 		return fmt.Errorf("%w: handler %s for %s is disabled: %s", ErrUnfit, h.Name, plat, fixHint(mnt, h, e, flags))
@@ -106,7 +106,7 @@ func hasFlags(h Handler, flags string) bool {
 // fixHint says how to replace an unfit handler h serving e; flags are
 // the ones polyarch registers with (see registeredByPolyarch).
 func fixHint(mnt string, h Handler, e Emulator, flags string) string {
-	plat := PlatformString(e.Platform)
+	plat := FormatPlatform(e.Platform)
 	if h.Name == HandlerName(e) && registeredByPolyarch(h, e, flags) {
 		return fmt.Sprintf("replace it: run `sudo polyarch emulation uninstall %s` then `sudo polyarch emulation install %s`",
 			plat, plat)

@@ -70,9 +70,9 @@ func Install(ctx context.Context, opts InstallOptions) ([]InstallResult, error) 
 	results := make([]InstallResult, 0, len(opts.Platforms))
 	var errs []error
 	for _, p := range opts.Platforms {
-		r := installOne(ctx, opts, normalize(p))
+		r := installOne(ctx, opts, NormalizePlatform(p))
 		if r.Err != nil {
-			errs = append(errs, fmt.Errorf("[%s] %w", PlatformString(r.Platform), r.Err))
+			errs = append(errs, fmt.Errorf("[%s] %w", FormatPlatform(r.Platform), r.Err))
 		}
 		results = append(results, r)
 	}
@@ -88,7 +88,7 @@ func installOne(ctx context.Context, opts InstallOptions, p specs.Platform) Inst
 	e, ok := Lookup(p)
 	if !ok {
 		r.Status, r.Err = StatusFailed, fmt.Errorf("installing emulation for %s: no emulator for this platform: "+
-			"supported platforms are %s", PlatformString(p), supported())
+			"supported platforms are %s", FormatPlatform(p), supported())
 		return r
 	}
 	r.Handler = HandlerName(e)

@@ -94,7 +94,7 @@ func checkInstall(res []InstallResult, err error, arm64 InstallStatus) error {
 // checkUninstallAll uninstalls every platform and checks what is left:
 // the handlers polyarch did not register, each reported as kept.
 func checkUninstallAll(mnt string, conf ConfOptions) error {
-	all, _ := ParsePlatforms([]string{"all"})
+	all := TablePlatforms()
 	res, err := Uninstall(UninstallOptions{Platforms: all, Conf: conf})
 	if err != nil {
 		return fmt.Errorf("Uninstall(all): %w", err)
@@ -158,41 +158,6 @@ func plats(ss ...string) []specs.Platform {
 		out[i] = plat(s)
 	}
 	return out
-}
-
-func TestParsePlatforms(t *testing.T) {
-	var all []string
-	for _, e := range table {
-		all = append(all, PlatformString(e.Platform))
-	}
-	for _, tt := range []struct {
-		args    []string
-		want    []string
-		wantErr string
-	}{
-		{[]string{"all"}, all, ""},
-		{[]string{"aarch64,linux/s390x", "arm64"}, []string{"linux/arm64", "linux/s390x"}, ""},
-		{[]string{"linux/arm", "armel", "linux/arm64/v8"}, []string{"linux/arm/v7", "linux/arm/v6", "linux/arm64"}, ""},
-		{[]string{"s390x", "ALL"}, append([]string{"linux/s390x"}, slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "linux/s390x" })...), ""},
-		{[]string{"windows/amd64"}, nil, "no qemu emulator"},
-		{[]string{"linux/sparc64"}, nil, "supported platforms are linux/amd64"},
-		{[]string{"linux//"}, nil, "use os/arch[/variant]"},
-	} {
-		ps, err := ParsePlatforms(tt.args)
-		var got []string
-		for _, p := range ps {
-			got = append(got, PlatformString(p))
-		}
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParsePlatforms(%q) error = %v, want one containing %q", tt.args, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("ParsePlatforms(%q) = %v, %v; want %v", tt.args, got, err, tt.want)
-		}
-	}
 }
 
 func TestServes(t *testing.T) {

@@ -47,7 +47,7 @@ func FindInterpreter(e Emulator, qemuDir string) (string, error) {
 			rejected = err
 		}
 	}
-	plat := PlatformString(e.Platform)
+	plat := FormatPlatform(e.Platform)
 	if rejected != nil {
 		return "", fmt.Errorf("finding qemu interpreter for %s: %w", plat, rejected)
 	}

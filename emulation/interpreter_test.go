@@ -118,7 +118,7 @@ func TestFindInterpreterEveryRow(t *testing.T) {
 	for _, e := range Table() {
 		requireQEMU(t, e.QEMU)
 		if _, err := FindInterpreter(e, ""); err != nil {
-			t.Errorf("FindInterpreter(%s): %v", PlatformString(e.Platform), err)
+			t.Errorf("FindInterpreter(%s): %v", FormatPlatform(e.Platform), err)
 		}
 	}
 }

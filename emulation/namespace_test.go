@@ -168,7 +168,7 @@ func helperInstall() error {
 	}
 	var ps []string
 	for _, e := range Table() {
-		ps = append(ps, PlatformString(e.Platform))
+		ps = append(ps, FormatPlatform(e.Platform))
 	}
 	opts := InstallOptions{}
 	for _, p := range ps {
@@ -180,9 +180,9 @@ func helperInstall() error {
 	}
 	seen := map[string]bool{}
 	for i, r := range res {
-		step("%-14s %-18s %s %s", PlatformString(r.Platform), r.Status, r.Handler, r.Interpreter)
-		if PlatformString(r.Platform) != ps[i] {
-			return fmt.Errorf("result %d is for %s, want %s", i, PlatformString(r.Platform), ps[i])
+		step("%-14s %-18s %s %s", FormatPlatform(r.Platform), r.Status, r.Handler, r.Interpreter)
+		if FormatPlatform(r.Platform) != ps[i] {
+			return fmt.Errorf("result %d is for %s, want %s", i, FormatPlatform(r.Platform), ps[i])
 		}
 		if err := checkStatus(r, seen); err != nil {
 			return err

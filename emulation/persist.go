@@ -70,7 +70,7 @@ func sharedPlatforms(e Emulator) []string {
 	var out []string
 	for _, t := range table {
 		if t.QEMU == e.QEMU {
-			out = append(out, PlatformString(t.Platform))
+			out = append(out, FormatPlatform(t.Platform))
 		}
 	}
 	return out

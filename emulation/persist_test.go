@@ -18,7 +18,7 @@ func contribConfs(t *testing.T) map[string]string {
 	t.Helper()
 	want := map[string]string{}
 	for _, e := range table {
-		if nativeArch("amd64", e.Platform.Architecture) {
+		if e.Platform.Architecture == "amd64" || compatArch("amd64", e.Platform.Architecture) {
 			continue
 		}
 		content, err := ConfFile(e, filepath.Join(defaultQEMUBin, "qemu-"+e.QEMU+"-static"))

@@ -27,8 +27,8 @@ var ErrNoHandler = errors.New("no working binfmt_misc handler")
 // missing or broken handler gives an error wrapping ErrNoHandler that says
 // what to run.
 func Probe(ctx context.Context, p specs.Platform) error {
-	n := normalize(p)
-	plat := PlatformString(n)
+	n := NormalizePlatform(p)
+	plat := FormatPlatform(n)
 	if Native(n) {
 		return nil
 	}
@@ -43,11 +43,17 @@ func Probe(ctx context.Context, p specs.Platform) error {
 // probeEmulator executes e's probe program, natively or through whatever
 // binfmt_misc handler matches it.
 func probeEmulator(ctx context.Context, e Emulator) error {
-	plat := PlatformString(e.Platform)
 	bin, err := probeELF(e)
 	if err != nil {
 		return err
 	}
+	return runProbeELF(ctx, e, bin)
+}
+
+// runProbeELF writes the probe executable bin of e to a temporary file and
+// runs it (see runProbe).
+func runProbeELF(ctx context.Context, e Emulator, bin []byte) error {
+	plat := FormatPlatform(e.Platform)
 	dir, err := os.MkdirTemp("", "polyarch-probe-")
 	if err != nil {
 		return fmt.Errorf("probing %s: creating a temporary directory: %w: set TMPDIR to a writable directory", plat, err)

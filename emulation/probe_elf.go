@@ -59,7 +59,7 @@ func probeMessage(e Emulator) string {
 func probeELF(e Emulator) ([]byte, error) {
 	a, ok := probeArchs[e.QEMU]
 	if !ok {
-		return nil, fmt.Errorf("building probe for %s: no probe program for qemu target %q", PlatformString(e.Platform), e.QEMU)
+		return nil, fmt.Errorf("building probe for %s: no probe program for qemu target %q", FormatPlatform(e.Platform), e.QEMU)
 	}
 	msg := probeMessage(e)
 	codeOff := uint64(headerSize(a.class))
@@ -69,7 +69,7 @@ func probeELF(e Emulator) ([]byte, error) {
 
 	var buf bytes.Buffer
 	if err := writeHeaders(&buf, a, probeBase+codeOff, size); err != nil {
-		return nil, fmt.Errorf("building probe for %s: %w", PlatformString(e.Platform), err)
+		return nil, fmt.Errorf("building probe for %s: %w", FormatPlatform(e.Platform), err)
 	}
 	buf.Write(code)
 	buf.Write(make([]byte, msgOff-uint64(buf.Len())))

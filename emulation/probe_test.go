@@ -48,7 +48,7 @@ func TestProbeELFHeaders(t *testing.T) {
 		"loongarch64": {elf.ELFCLASS64, binary.LittleEndian, elf.EM_LOONGARCH},
 	}
 	for _, e := range Table() {
-		t.Run(PlatformString(e.Platform), func(t *testing.T) {
+		t.Run(FormatPlatform(e.Platform), func(t *testing.T) {
 			w, ok := want[e.QEMU]
 			if !ok {
 				t.Fatalf("no expected header for qemu target %s", e.QEMU)
@@ -93,7 +93,7 @@ func checkMagic(t *testing.T, e Emulator, path string) {
 // /usr/bin/qemu-<target>-static, without binfmt_misc.
 func TestProbeRunsUnderQEMU(t *testing.T) {
 	for _, e := range Table() {
-		t.Run(PlatformString(e.Platform), func(t *testing.T) {
+		t.Run(FormatPlatform(e.Platform), func(t *testing.T) {
 			qemu := requireQEMU(t, e.QEMU)
 			out, err := exec.Command(qemu, writeProbe(t, e)).Output()
 			if err != nil || string(out) != probeMessage(e) {
@@ -114,7 +114,7 @@ func TestProbeRunsNatively(t *testing.T) {
 		out, err := exec.Command(writeProbe(t, e)).Output()
 		if err != nil || string(out) != probeMessage(e) {
 			t.Errorf("native %s probe: output %q, err %v; want %q "+
-				"(for 386 on amd64 the kernel needs IA32 emulation)", PlatformString(e.Platform), out, err, probeMessage(e))
+				"(for 386 on amd64 the kernel needs IA32 emulation)", FormatPlatform(e.Platform), out, err, probeMessage(e))
 		}
 	}
 	if ran == 0 {

@@ -90,7 +90,7 @@ func unfitReason(h Handler) string {
 	if !ok {
 		return ""
 	}
-	plat := PlatformString(e.Platform)
+	plat := FormatPlatform(e.Platform)
 	if !HasBuildFlags(h) {
 		return fmt.Sprintf("serves %s with flags %q, builds need P and F", plat, h.Flags)
 	}

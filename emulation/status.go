@@ -167,7 +167,7 @@ func readHost(mnt string) HostReport {
 
 // hostRow fills what the host tells about e.
 func hostRow(ctx context.Context, e Emulator, hs []Handler, qemuDir string) PlatformStatus {
-	s := PlatformStatus{Platform: PlatformString(e.Platform), Native: Native(e.Platform), Registered: WhereNative,
+	s := PlatformStatus{Platform: FormatPlatform(e.Platform), Native: Native(e.Platform), Registered: WhereNative,
 		HostProbe: ProbeOK, PrivateProbe: ProbeSkipped}
 	if err := probeEmulator(ctx, e); err != nil {
 		s.HostProbe, s.HostError = ProbeFailed, err.Error()

@@ -77,7 +77,7 @@ func privateCheck(ctx context.Context, mnt, qemuDir string) privateOutcome {
 	}
 	out.Skipped = m.Skipped
 	for _, e := range table {
-		row := privateRow{Platform: PlatformString(e.Platform)}
+		row := privateRow{Platform: FormatPlatform(e.Platform)}
 		h, _, err := Ensure(ctx, mnt, e, qemuDir)
 		row.Handler, row.Private = h, h.Name != "" && !slices.Contains(out.Reregistered, h.Name)
 		if err != nil {

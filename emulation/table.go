@@ -1,11 +1,6 @@
 package emulation
 
 import (
-	"fmt"
-	"runtime"
-	"strings"
-
-	"github.com/containerd/platforms"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -74,29 +69,12 @@ func Table() []Emulator {
 	return append([]Emulator(nil), table...)
 }
 
-// archAliases maps Debian and kernel architecture names that
-// containerd/platforms does not know to OCI names.
-var archAliases = map[string]string{
-	"ppc64el":     "ppc64le",
-	"mips64el":    "mips64le",
-	"loongarch64": "loong64",
-}
-
-// normalize returns p normalised like containerd/platforms, after mapping
-// Debian architecture names (ppc64el, mips64el) to OCI ones.
-func normalize(p specs.Platform) specs.Platform {
-	if a, ok := archAliases[strings.ToLower(p.Architecture)]; ok {
-		p.Architecture = a
-	}
-	return platforms.Normalize(p)
-}
-
 // Lookup returns the emulator for p, after normalising p. A variant without
 // a row of its own (arm/v8, amd64/v3, arm64/v9) gets its architecture's
 // handler, with Platform set to the normalised p; so every arm variant maps
 // to the qemu-arm handler.
 func Lookup(p specs.Platform) (Emulator, bool) {
-	n := normalize(p)
+	n := NormalizePlatform(p)
 	if n.OS != "linux" {
 		return Emulator{}, false
 	}
@@ -114,83 +92,9 @@ func Lookup(p specs.Platform) (Emulator, bool) {
 	return Emulator{}, false
 }
 
-// Native reports whether the host runs p without emulation: the host's own
-// architecture, 386 on amd64, and 32-bit arm on arm64. It trusts the CPU
-// family only: an amd64 kernel booted with ia32_emulation=0, or an arm64 CPU
-// without AArch32, still reports true.
-func Native(p specs.Platform) bool {
-	n := normalize(p)
-	if n.OS != runtime.GOOS {
-		return false
-	}
-	return nativeArch(runtime.GOARCH, n.Architecture)
-}
-
-func nativeArch(host, arch string) bool {
-	switch {
-	case arch == host:
-		return true
-	case host == "amd64" && arch == "386":
-		return true
-	case host == "arm64" && arch == "arm":
-		return true
-	}
-	return false
-}
-
 // HandlerName returns the binfmt_misc entry name for e, "qemu-<QEMU>": the
 // names Debian's /usr/lib/binfmt.d uses, so existing handlers are
 // recognised.
 func HandlerName(e Emulator) string {
 	return "qemu-" + e.QEMU
-}
-
-// PlatformString formats p as os/arch[/variant].
-func PlatformString(p specs.Platform) string {
-	return platforms.FormatAll(p)
-}
-
-// supported lists the table's platforms for error messages.
-func supported() string {
-	names := make([]string, 0, len(table))
-	for _, e := range table {
-		names = append(names, PlatformString(e.Platform))
-	}
-	return strings.Join(names, ", ")
-}
-
-// ParsePlatforms parses command-line platform arguments: each may be a
-// comma list of platforms as containerd/platforms spells them ("arm64",
-// "linux/arm/v7", "aarch64"), or "all" for every row of the table. The
-// result is normalised, in the order given, without duplicates. A
-// platform outside the table is an error that lists the supported ones.
-func ParsePlatforms(args []string) ([]specs.Platform, error) {
-	var out []specs.Platform
-	seen := map[string]bool{}
-	add := func(p specs.Platform) {
-		if key := PlatformString(p); !seen[key] {
-			seen[key] = true
-			out = append(out, p)
-		}
-	}
-	for _, arg := range args {
-		for _, s := range strings.Split(arg, ",") {
-			if strings.EqualFold(strings.TrimSpace(s), "all") {
-				for _, e := range table {
-					add(e.Platform)
-				}
-				continue
-			}
-			p, err := platforms.Parse(strings.TrimSpace(s))
-			if err != nil {
-				return nil, fmt.Errorf("parsing platform %q: %w: use os/arch[/variant], e.g. linux/arm64, or all", s, err)
-			}
-			e, ok := Lookup(p)
-			if !ok {
-				return nil, fmt.Errorf("parsing platform %q: no qemu emulator for it: supported platforms are %s, or all", s, supported())
-			}
-			add(e.Platform)
-		}
-	}
-	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -63,53 +62,8 @@ func TestLookup(t *testing.T) {
 			}
 			continue
 		}
-		if !ok || e.QEMU != tt.qemu || PlatformString(e.Platform) != tt.wantPlat {
-			t.Errorf("Lookup(%s) = %s %q, %v; want %s %q", tt.in, PlatformString(e.Platform), e.QEMU, ok, tt.wantPlat, tt.qemu)
-		}
-	}
-}
-
-func TestNativeArch(t *testing.T) {
-	tests := []struct {
-		host, arch string
-		want       bool
-	}{
-		{"amd64", "amd64", true},
-		{"amd64", "386", true},
-		{"amd64", "arm64", false},
-		{"amd64", "arm", false},
-		{"arm64", "arm64", true},
-		{"arm64", "arm", true},
-		{"arm64", "amd64", false},
-		{"arm64", "386", false},
-		{"s390x", "s390x", true},
-		{"ppc64le", "ppc64", false},
-		{"riscv64", "riscv64", true},
-	}
-	for _, tt := range tests {
-		if got := nativeArch(tt.host, tt.arch); got != tt.want {
-			t.Errorf("nativeArch(%s, %s) = %v, want %v", tt.host, tt.arch, got, tt.want)
-		}
-	}
-}
-
-func TestNative(t *testing.T) {
-	tests := []struct {
-		in   string
-		want bool
-	}{
-		{"linux/" + runtime.GOARCH, true},
-		{runtime.GOOS + "/" + runtime.GOARCH, runtime.GOOS == "linux"},
-		{"windows/" + runtime.GOARCH, false},
-		{"linux/s390x", runtime.GOARCH == "s390x"},
-		{"linux/386", runtime.GOARCH == "amd64" || runtime.GOARCH == "386"},
-		{"linux/i386", runtime.GOARCH == "amd64" || runtime.GOARCH == "386"},
-		{"linux/arm/v7", runtime.GOARCH == "arm64" || runtime.GOARCH == "arm"},
-		{"linux/aarch64", runtime.GOARCH == "arm64"},
-	}
-	for _, tt := range tests {
-		if got := Native(plat(tt.in)); got != tt.want {
-			t.Errorf("Native(%s) = %v, want %v (host %s/%s)", tt.in, got, tt.want, runtime.GOOS, runtime.GOARCH)
+		if !ok || e.QEMU != tt.qemu || FormatPlatform(e.Platform) != tt.wantPlat {
+			t.Errorf("Lookup(%s) = %s %q, %v; want %s %q", tt.in, FormatPlatform(e.Platform), e.QEMU, ok, tt.wantPlat, tt.qemu)
 		}
 	}
 }
@@ -119,13 +73,13 @@ func TestTable(t *testing.T) {
 		"linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/mips64le", "linux/mips64", "linux/loong64"}
 	rows := map[string]Emulator{}
 	for _, e := range Table() {
-		p := PlatformString(e.Platform)
+		p := FormatPlatform(e.Platform)
 		if _, dup := rows[p]; dup {
 			t.Errorf("Table has %s twice", p)
 		}
 		rows[p] = e
-		if n := normalize(e.Platform); PlatformString(n) != p {
-			t.Errorf("Table row %s is not normalised (normalised: %s)", p, PlatformString(n))
+		if n := NormalizePlatform(e.Platform); FormatPlatform(n) != p {
+			t.Errorf("Table row %s is not normalised (normalised: %s)", p, FormatPlatform(n))
 		}
 		magic, err1 := unescapeBytes(e.Magic)
 		mask, err2 := unescapeBytes(e.Mask)

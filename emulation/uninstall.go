@@ -78,7 +78,7 @@ func Uninstall(opts UninstallOptions) ([]UninstallResult, error) {
 	results := make([]UninstallResult, 0, len(opts.Platforms))
 	var errs []error
 	for _, p := range opts.Platforms {
-		p = normalize(p)
+		p = NormalizePlatform(p)
 		r, ok := done[handlerKey(p)]
 		if !ok {
 			r = uninstallOne(opts, p)
@@ -86,7 +86,7 @@ func Uninstall(opts UninstallOptions) ([]UninstallResult, error) {
 		}
 		r.Platform = p
 		if r.Err != nil && !ok {
-			errs = append(errs, fmt.Errorf("[%s] %w", PlatformString(p), r.Err))
+			errs = append(errs, fmt.Errorf("[%s] %w", FormatPlatform(p), r.Err))
 		}
 		results = append(results, r)
 	}
@@ -99,7 +99,7 @@ func handlerKey(p specs.Platform) string {
 	if e, ok := Lookup(p); ok && !Native(p) {
 		return HandlerName(e)
 	}
-	return PlatformString(p)
+	return FormatPlatform(p)
 }
 
 // uninstallOne removes the handler and file of one normalised platform.
@@ -111,7 +111,7 @@ func uninstallOne(opts UninstallOptions, p specs.Platform) UninstallResult {
 	e, ok := Lookup(p)
 	if !ok {
 		r.Status, r.Err = UninstallFailed, fmt.Errorf("uninstalling emulation for %s: no emulator for this platform: "+
-			"supported platforms are %s", PlatformString(p), supported())
+			"supported platforms are %s", FormatPlatform(p), supported())
 		return r
 	}
 	r.Handler = HandlerName(e)

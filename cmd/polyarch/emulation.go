@@ -48,7 +48,25 @@ func platformArgs(c *cli.Context, noneIsAll bool) ([]specs.Platform, error) {
 			return nil, fmt.Errorf("%q is not a platform: flags of polyarch emulation %s go before --", a, c.Command.Name)
 		}
 	}
-	return emulation.ParsePlatforms(args)
+	return emulation.ParsePlatforms(expandAll(args))
+}
+
+// expandAll replaces each "all" in the comma lists of args by every
+// platform of the emulator table.
+func expandAll(args []string) []string {
+	var out []string
+	for _, a := range args {
+		for _, item := range strings.Split(a, ",") {
+			if !strings.EqualFold(strings.TrimSpace(item), "all") {
+				out = append(out, item)
+				continue
+			}
+			for _, p := range emulation.TablePlatforms() {
+				out = append(out, emulation.FormatPlatform(p))
+			}
+		}
+	}
+	return out
 }
 
 // commandLine is the command as an administrator would retype it.

@@ -56,7 +56,7 @@ func printInstall(w io.Writer, res []emulation.InstallResult, persist bool) {
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range res {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", emulation.PlatformString(r.Platform), resultWord(string(r.Status)),
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", emulation.FormatPlatform(r.Platform), resultWord(string(r.Status)),
 			orDash(r.Handler), orDash(r.Interpreter), orDash(r.Flags))
 		if persist {
 			line += "\t" + orDash(r.Persisted)

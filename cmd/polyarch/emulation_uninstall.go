@@ -45,7 +45,7 @@ func printUninstall(w io.Writer, res []emulation.UninstallResult) {
 	fmt.Fprintln(tw, "PLATFORM\tRESULT\tHANDLER\tREMOVED FILE")
 	var notes []string
 	for _, r := range res {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", emulation.PlatformString(r.Platform), resultWord(string(r.Status)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", emulation.FormatPlatform(r.Platform), resultWord(string(r.Status)),
 			orDash(r.Handler), orDash(r.Conf))
 		if r.Note != "" && !slices.Contains(notes, r.Note) { // arm variants share one handler
 			notes = append(notes, r.Note)
