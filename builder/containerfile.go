@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/openshift/imagebuilder"
 	"github.com/openshift/imagebuilder/dockerfile/parser"
+	"github.com/polyarch/polyarch/emulation"
 )
 
 // stage is what preflight needs to know about one FROM ... stage.
@@ -118,13 +119,13 @@ func newStage(args *parser.Node, flags []string, line, index int) stage {
 // buildArgsFor returns the automatic platform arguments for one target
 // platform, as BuildKit and buildah define them.
 func buildArgsFor(target specs.Platform) map[string]string {
-	host := HostPlatform()
+	host := emulation.HostPlatform()
 	return map[string]string{
-		"TARGETPLATFORM": FormatPlatform(target),
+		"TARGETPLATFORM": emulation.FormatPlatform(target),
 		"TARGETOS":       target.OS,
 		"TARGETARCH":     target.Architecture,
 		"TARGETVARIANT":  target.Variant,
-		"BUILDPLATFORM":  FormatPlatform(host),
+		"BUILDPLATFORM":  emulation.FormatPlatform(host),
 		"BUILDOS":        host.OS,
 		"BUILDARCH":      host.Architecture,
 		"BUILDVARIANT":   host.Variant,
@@ -160,7 +161,7 @@ func (cf *containerfile) stagePlatform(s stage, user map[string]string, target s
 		return target, nil
 	}
 	v := cf.expand(s.PlatformFlag, user, target)
-	p, err := ParsePlatform(v)
+	p, err := emulation.ParsePlatform(v)
 	if err != nil {
 		return specs.Platform{}, fmt.Errorf("%s line %d: FROM --platform=%s: %w", cf.Path, s.Line, s.PlatformFlag, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 )
 
 func TestCollectNeeds(t *testing.T) {
@@ -34,11 +35,11 @@ COPY --from=final /x /x
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := FormatPlatform(HostPlatform())
+	host := emulation.FormatPlatform(emulation.HostPlatform())
 	want := []string{"reg/other:2|" + host, "reg/other:2|linux/arm64", "reg/other:2|linux/s390x"}
 	var got []string
 	for _, n := range needs {
-		got = append(got, n.Image+"|"+FormatPlatform(n.Platform))
+		got = append(got, n.Image+"|"+emulation.FormatPlatform(n.Platform))
 	}
 	if len(got) != len(want) {
 		t.Fatalf("needs = %v, want %v", got, want)
@@ -48,7 +49,7 @@ COPY --from=final /x /x
 			t.Errorf("need %d = %s, want %s", i, got[i], want[i])
 		}
 	}
-	if len(emulated) != 2 || FormatPlatform(emulated[0]) != "linux/arm64" || FormatPlatform(emulated[1]) != "linux/s390x" {
+	if len(emulated) != 2 || emulation.FormatPlatform(emulated[0]) != "linux/arm64" || emulation.FormatPlatform(emulated[1]) != "linux/s390x" {
 		t.Errorf("emulated = %v, want arm64 and s390x only (the BUILDPLATFORM stage runs natively)", emulated)
 	}
 }
@@ -79,7 +80,7 @@ func TestExpandShellForms(t *testing.T) {
 		{"${BASE}:${TAG:-1.36}", nil, "quay.io/busybox:1.36"},
 		{"$BASE:$TAG", map[string]string{"TAG": "2"}, "quay.io/busybox:2"},
 		{"${BASE}", map[string]string{"REG": "r.example"}, "r.example/busybox"},
-		{"${BUILDPLATFORM:-linux/amd64}", nil, FormatPlatform(HostPlatform())},
+		{"${BUILDPLATFORM:-linux/amd64}", nil, emulation.FormatPlatform(emulation.HostPlatform())},
 		{"$TARGETPLATFORM", nil, "linux/arm64"},
 		{"${UNDECLARED:-x}", map[string]string{"UNDECLARED": "y"}, "x"},
 	} {

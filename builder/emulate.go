@@ -96,12 +96,12 @@ func resolveEmulators(o EmulationOptions, need []specs.Platform) ([]emulator, er
 		}
 		e, ok := emulation.Lookup(p)
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: polyarch knows no qemu emulator for this platform; build it natively on such a machine", FormatPlatform(p)))
+			problems = append(problems, fmt.Sprintf("%s: polyarch knows no qemu emulator for this platform; build it natively on such a machine", emulation.FormatPlatform(p)))
 			continue
 		}
 		interp, err := emulation.FindInterpreter(e, o.QEMUDir)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", FormatPlatform(p), err))
+			problems = append(problems, fmt.Sprintf("%s: %v", emulation.FormatPlatform(p), err))
 			continue
 		}
 		out = append(out, emulator{Platform: p, Entry: e, Interpreter: interp})
@@ -124,7 +124,7 @@ func ensureHostBinfmt() error {
 // if it may. A handler that exists but is unfit (disabled, lacking P or F,
 // failing its probe) is reported with its fix, never replaced.
 func ensureHandler(ctx context.Context, e emulator, qemuDir string, mayRegister bool) error {
-	name := FormatPlatform(e.Platform)
+	name := emulation.FormatPlatform(e.Platform)
 	if !mayRegister {
 		err := emulation.Probe(ctx, e.Platform)
 		if err == nil {

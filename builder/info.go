@@ -76,7 +76,7 @@ func Info(ctx context.Context, o StoreOptions, qemuDir string, nsErr error) (*In
 	}
 	r.Emulation.PrivateSupported, r.Emulation.PrivateReason = emulation.PrivateSupported()
 	for _, e := range emulation.Table() {
-		ei := EmulatorInfo{Platform: FormatPlatform(e.Platform), Native: emulation.Native(e.Platform)}
+		ei := EmulatorInfo{Platform: emulation.FormatPlatform(e.Platform), Native: emulation.Native(e.Platform)}
 		if !ei.Native {
 			if p, err := emulation.FindInterpreter(e, qemuDir); err != nil {
 				ei.Error = err.Error()

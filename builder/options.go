@@ -187,7 +187,7 @@ func (o *Options) Validate() error {
 		o.Pull = PullMissing
 	}
 	if len(o.Platforms) == 0 {
-		o.Platforms = []specs.Platform{HostPlatform()}
+		o.Platforms = []specs.Platform{emulation.HostPlatform()}
 	}
 	for _, out := range o.Outputs {
 		if err := o.validateOutput(out); err != nil {

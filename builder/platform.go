@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/buildah/define"
 	"go.podman.io/buildah/imagebuildah"
 	"go.podman.io/image/v5/types"
@@ -36,7 +37,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 		g.Go(func() error {
 			id, err := buildOne(bctx, o, store, sys, p, stdout, stderr)
 			if err != nil {
-				err = platformError(FormatPlatform(p), err)
+				err = platformError(emulation.FormatPlatform(p), err)
 				once.Do(func() { first = err })
 				cancel()
 				return err
@@ -68,7 +69,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 // buildOne builds the Containerfile for one platform with buildah and
 // returns the ID of the image it committed.
 func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, p specs.Platform, stdout, stderr *lockedWriter) (string, error) {
-	name := FormatPlatform(p)
+	name := emulation.FormatPlatform(p)
 	out, errw := newPrefixWriter(stdout, name), newPrefixWriter(stderr, name)
 	defer out.Flush()
 	defer errw.Flush()

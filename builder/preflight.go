@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/transports/alltransports"
@@ -70,13 +71,13 @@ func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, 
 			if err != nil {
 				return nil, nil, err
 			}
-			if s.HasRun && !isHostPlatform(p) && !seenEmu[FormatPlatform(p)] {
-				seenEmu[FormatPlatform(p)] = true
+			if s.HasRun && !isHostPlatform(p) && !seenEmu[emulation.FormatPlatform(p)] {
+				seenEmu[emulation.FormatPlatform(p)] = true
 				emulated = append(emulated, p)
 			}
 			for _, ref := range append([]string{s.Base}, s.From...) {
 				image := cf.expand(ref, o.BuildArgs, target)
-				key := image + "|" + FormatPlatform(p)
+				key := image + "|" + emulation.FormatPlatform(p)
 				if strings.EqualFold(image, "scratch") || cf.stageIndex(image, i) >= 0 || seenNeed[key] {
 					continue
 				}
@@ -90,7 +91,7 @@ func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, 
 
 // isHostPlatform reports whether p is the machine's own platform.
 func isHostPlatform(p specs.Platform) bool {
-	return FormatPlatform(p) == FormatPlatform(HostPlatform())
+	return emulation.FormatPlatform(p) == emulation.FormatPlatform(emulation.HostPlatform())
 }
 
 // checkBases resolves each base image once and reports, in one error,
@@ -114,7 +115,7 @@ func checkBases(ctx context.Context, o *Options, store storage.Store, sys *types
 			offered[n.Image] = have
 		}
 		if !index.Offers(have, n.Platform) {
-			missing = append(missing, fmt.Sprintf("%s has no %s image; it has %s", n.Image, FormatPlatform(n.Platform), index.FormatPlatforms(have)))
+			missing = append(missing, fmt.Sprintf("%s has no %s image; it has %s", n.Image, emulation.FormatPlatform(n.Platform), index.FormatPlatforms(have)))
 		}
 	}
 	var parts []string

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/common/libimage/manifests"
 	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
@@ -40,11 +40,11 @@ func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 	for _, inst := range instances {
 		ref, err := is.Transport.NewStoreReference(store, nil, inst.ImageID)
 		if err != nil {
-			return nil, fmt.Errorf("referencing image %s of %s: %w", inst.ImageID, platforms.Format(inst.Platform), err)
+			return nil, fmt.Errorf("referencing image %s of %s: %w", inst.ImageID, emulation.FormatPlatform(inst.Platform), err)
 		}
 		d, err := list.Add(ctx, sys, ref, false)
 		if err != nil {
-			return nil, fmt.Errorf("adding %s image %s to the index: %w", platforms.Format(inst.Platform), inst.ImageID, err)
+			return nil, fmt.Errorf("adding %s image %s to the index: %w", emulation.FormatPlatform(inst.Platform), inst.ImageID, err)
 		}
 		if err := setPlatform(list, d, inst.Platform); err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/common/pkg/retry"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
@@ -166,12 +167,12 @@ func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (
 	}
 	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests)}
 	if in.Platform != nil && usable(*in.Platform) {
-		plan.offered = []specs.Platform{platforms.Normalize(*in.Platform)}
+		plan.offered = []specs.Platform{emulation.NormalizePlatform(*in.Platform)}
 	}
 	for _, want := range opts.Platforms {
 		if !Offers(plan.offered, want) {
 			return nil, fmt.Errorf("%s has no %s image; it has %s (choose among those with --platform, or copy them all with --all)",
-				refName(ref), platforms.Format(want), FormatPlatforms(plan.offered))
+				refName(ref), emulation.FormatPlatform(want), FormatPlatforms(plan.offered))
 		}
 	}
 	if len(opts.Platforms) > 0 && len(in.Manifests) > 0 {
@@ -188,7 +189,7 @@ func entryPlatforms(entries []specs.Descriptor) []specs.Platform {
 	var out []specs.Platform
 	for _, e := range entries {
 		if e.Platform != nil && usable(*e.Platform) {
-			out = append(out, platforms.Normalize(*e.Platform))
+			out = append(out, emulation.NormalizePlatform(*e.Platform))
 		}
 	}
 	return out
@@ -206,9 +207,9 @@ func selectInstances(entries []specs.Descriptor, want []specs.Platform) ([]diges
 	var chosen []specs.Platform
 	picked := map[digest.Digest]bool{}
 	for _, e := range entries {
-		if e.Platform != nil && usable(*e.Platform) && wanted(want, platforms.Normalize(*e.Platform)) {
+		if e.Platform != nil && usable(*e.Platform) && wanted(want, emulation.NormalizePlatform(*e.Platform)) {
 			ds, picked[e.Digest] = append(ds, e.Digest), true
-			chosen = append(chosen, platforms.Normalize(*e.Platform))
+			chosen = append(chosen, emulation.NormalizePlatform(*e.Platform))
 		}
 	}
 	for _, e := range entries {

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/oci/layout"
@@ -79,7 +79,7 @@ func copyIntoStorage(ctx context.Context, copyImage policyCopier, src, dst types
 		tmp := fmt.Sprintf("localhost/polyarch-copy-%d:%d", os.Getpid(), i)
 		id, err := copyPlatformInto(ctx, copyImage, src, tmp, p, opts)
 		if err != nil {
-			return "", fmt.Errorf("copying %s image: %w", platforms.Format(p), err)
+			return "", fmt.Errorf("copying %s image: %w", emulation.FormatPlatform(p), err)
 		}
 		defer func() { _ = store.RemoveNames(id, []string{tmp}) }()
 		insts = append(insts, Instance{ImageID: id, Platform: p})

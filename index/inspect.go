@@ -8,9 +8,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	is "go.podman.io/image/v5/storage"
@@ -136,7 +136,7 @@ func platformString(p *specs.Platform) string {
 	if p == nil || (p.OS == "" && p.Architecture == "") {
 		return "-"
 	}
-	return platforms.Format(*p)
+	return emulation.FormatPlatform(*p)
 }
 
 // displayName names ref as a user would: host/repo:tag for registries,

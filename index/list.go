@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/common/libimage/manifests"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/storage"
@@ -48,7 +48,7 @@ func (e Entry) String() string {
 	if e.Platform.OS == "" && e.Platform.Architecture == "" {
 		return e.Digest.String() + " (no platform)"
 	}
-	return e.Digest.String() + " " + platforms.Format(e.Platform)
+	return e.Digest.String() + " " + emulation.FormatPlatform(e.Platform)
 }
 
 // LoadList reads the index that local storage knows as name (normalised

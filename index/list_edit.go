@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/storage"
 )
 
@@ -88,10 +89,10 @@ func (s *stored) find(sel string) (digest.Digest, error) {
 				match = append(match, e)
 			}
 		}
-	} else if p, err := platforms.Parse(sel); err == nil {
+	} else if p, err := emulation.ParsePlatform(sel); err == nil {
 		m := platforms.OnlyStrict(p)
 		for _, e := range entries {
-			if e.Platform.OS != "" && m.Match(platforms.Normalize(e.Platform)) {
+			if e.Platform.OS != "" && m.Match(emulation.NormalizePlatform(e.Platform)) {
 				match = append(match, e)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/containerd/platforms"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/common/libimage/manifests"
 	"go.podman.io/image/v5/manifest"
 	is "go.podman.io/image/v5/storage"
@@ -79,7 +80,7 @@ func indexCandidates(ref types.ImageReference, raw []byte, mime string) ([]candi
 		}
 		if p := inst.ReadOnly.Platform; p != nil && usable(*p) {
 			out = append(out, candidate{ref: ref, source: transportName(ref), digest: d,
-				declared: *p, platform: platforms.Normalize(*p), fromIndex: true})
+				declared: *p, platform: emulation.NormalizePlatform(*p), fromIndex: true})
 		}
 	}
 	if len(out) == 0 {
@@ -126,7 +127,7 @@ func pick(cands []candidate, wanted []specs.Platform) ([]candidate, error) {
 	}
 	for i, ok := range found {
 		if !ok {
-			return nil, fmt.Errorf("no source offers %s: %s; drop it from --platform", platforms.Format(wanted[i]), offered(cands))
+			return nil, fmt.Errorf("no source offers %s: %s; drop it from --platform", emulation.FormatPlatform(wanted[i]), offered(cands))
 		}
 	}
 	return out, nil
@@ -155,7 +156,7 @@ func existing(list manifests.List, listName string) []candidate {
 	for _, m := range list.OCIv1().Manifests {
 		c := candidate{source: fmt.Sprintf("index %s (entry %s)", listName, m.Digest), digest: m.Digest}
 		if m.Platform != nil && usable(*m.Platform) {
-			c.declared, c.platform = *m.Platform, platforms.Normalize(*m.Platform)
+			c.declared, c.platform = *m.Platform, emulation.NormalizePlatform(*m.Platform)
 		}
 		out = append(out, c)
 	}
@@ -175,7 +176,7 @@ func resolveDuplicates(old, cands []candidate, replace bool) ([]digest.Digest, [
 		if c.platform.OS == "" {
 			continue
 		}
-		key := platforms.Format(c.platform)
+		key := emulation.FormatPlatform(c.platform)
 		if j, ok := winner[key]; ok && i >= len(old) {
 			clashes = append(clashes, fmt.Sprintf("%s comes from both %s and %s", key, all[j].source, c.source))
 			lost[j] = true
@@ -228,5 +229,5 @@ func (c candidate) label() string {
 	if c.platform.OS == "" {
 		return c.digest.String()
 	}
-	return platforms.Format(c.platform)
+	return emulation.FormatPlatform(c.platform)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/platforms"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/types"
@@ -40,7 +41,7 @@ func Platforms(ctx context.Context, sys *types.SystemContext, ref types.ImageRef
 	if !usable(p) {
 		return nil, nil
 	}
-	return []specs.Platform{platforms.Normalize(p)}, nil
+	return []specs.Platform{emulation.NormalizePlatform(p)}, nil
 }
 
 // listPlatforms returns the usable platforms of an index or manifest list.
@@ -59,7 +60,7 @@ func listPlatforms(raw []byte, mime string) ([]specs.Platform, error) {
 		if p == nil || !usable(*p) {
 			continue
 		}
-		out = append(out, platforms.Normalize(*p))
+		out = append(out, emulation.NormalizePlatform(*p))
 	}
 	return out, nil
 }
@@ -90,7 +91,7 @@ func FormatPlatforms(ps []specs.Platform) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += platforms.Format(p)
+		s += emulation.FormatPlatform(p)
 	}
 	if s == "" {
 		return "no usable platform (only attestations or entries without one)"

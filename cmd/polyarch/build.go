@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/urfave/cli/v2"
 )
@@ -69,7 +70,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			}
 			if !f.Quiet {
 				for _, img := range res.Images {
-					fmt.Fprintf(g.Stderr, "[%s] %s\n", builder.FormatPlatform(img.Platform), img.Digest)
+					fmt.Fprintf(g.Stderr, "[%s] %s\n", emulation.FormatPlatform(img.Platform), img.Digest)
 				}
 			}
 			fmt.Fprintln(g.Stdout, res.ID)
@@ -83,7 +84,7 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 	if c.NArg() != 1 {
 		return builder.Options{}, fmt.Errorf("polyarch build takes exactly one CONTEXT directory, got %d arguments", c.NArg())
 	}
-	platforms, err := builder.ParsePlatforms(f.Platforms.Value())
+	platforms, err := emulation.ParsePlatforms(f.Platforms.Value())
 	if err != nil {
 		return builder.Options{}, err
 	}

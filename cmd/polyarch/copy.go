@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -93,7 +94,7 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 	if f.All && len(f.Platforms.Value()) > 0 {
 		return index.CopyOptions{}, fmt.Errorf("--all and --platform are mutually exclusive: --all copies every platform")
 	}
-	platforms, err := builder.ParsePlatforms(f.Platforms.Value())
+	platforms, err := emulation.ParsePlatforms(f.Platforms.Value())
 	if err != nil {
 		return index.CopyOptions{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/types"
@@ -144,7 +145,7 @@ func printEntries(w io.Writer, l *index.List) {
 	for _, e := range l.Entries {
 		p := "no platform"
 		if e.Platform.OS != "" {
-			p = builder.FormatPlatform(e.Platform)
+			p = emulation.FormatPlatform(e.Platform)
 		}
 		fmt.Fprintf(w, "[%s] %s\n", p, e.Digest)
 	}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/types"
@@ -32,7 +32,7 @@ func (f *sourceFlags) parse([]string) error {
 	if len(f.Platforms.Value()) == 0 {
 		return nil
 	}
-	ps, err := builder.ParsePlatforms(f.Platforms.Value())
+	ps, err := emulation.ParsePlatforms(f.Platforms.Value())
 	f.opts.Platforms = ps
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -208,26 +209,53 @@ func TestPreflightIgnoresAttestations(t *testing.T) {
 	}
 }
 
-// TestBadPlatforms rejects malformed and non-linux platforms before work.
+// TestBadPlatforms rejects malformed, non-linux and unknown platforms
+// before work, saying how to write one or which ones exist.
 func TestBadPlatforms(t *testing.T) {
 	ctxDir := writeContext(t, "FROM scratch\n", nil)
 	s := newStore(t)
-	for _, tc := range []struct{ value, want string }{
-		{"*", "malformed platform"},
-		{"linux/", "malformed platform"},
-		{"linux/amd64/v1/x", "malformed platform"},
-		{"windows/amd64", "linux images only"},
-		{"linux/sparc9", "unknown architecture"},
+	const forms, list = "use OS/ARCH[/VARIANT]", "supported platforms are linux/amd64, linux/386"
+	for _, tc := range []struct{ value, want, advice string }{
+		{"*", "malformed platform", forms},
+		{"linux/", "malformed platform", forms},
+		{"linux/amd64/v1/x", "malformed platform", forms},
+		{"windows/amd64", "linux images only", list},
+		{"linux/sparc9", `unsupported platform "linux/sparc9"`, list},
+		{"linux/mips", "polyarch has no emulator for it", list},
 	} {
 		t.Run(tc.value, func(t *testing.T) {
 			r := polyarch(t, s, "build", "--platform", tc.value, ctxDir)
 			if r.Code != 125 {
 				t.Errorf("exit %d, want 125", r.Code)
 			}
-			if !strings.Contains(r.Stderr, tc.want) || !strings.Contains(r.Stderr, "valid forms") {
-				t.Errorf("error %q lacks %q and the valid forms", r.Stderr, tc.want)
+			if !strings.Contains(r.Stderr, tc.want) || !strings.Contains(r.Stderr, tc.advice) {
+				t.Errorf("error %q lacks %q and %q", r.Stderr, tc.want, tc.advice)
 			}
 		})
+	}
+}
+
+// TestPlatformAliases: build, copy and emulation take the same Debian and
+// kernel spellings, normalised alike.
+func TestPlatformAliases(t *testing.T) {
+	s := newStore(t)
+	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nCOPY Containerfile /\n", nil)
+	out := filepath.Join(t.TempDir(), "aliases")
+	r := polyarch(t, s, "build", "--tls-verify=false", "--platform", "ppc64el,aarch64,linux/armhf,i386,x86_64",
+		"-t", "aliases:1", "-o", "type=oci,dest="+out, ctxDir)
+	mustSucceed(t, r)
+	want := []string{"linux/ppc64le", "linux/arm64", "linux/arm/v7", "linux/386", "linux/amd64"}
+	l := layout{t: t, dir: out}
+	_, _, idx := l.top()
+	if got := imagePlatforms(l, idx); !slices.Equal(got, want) {
+		t.Errorf("index platforms = %v, want %v", got, want)
+	}
+	copied := filepath.Join(t.TempDir(), "copied")
+	mustSucceed(t, polyarch(t, s, "copy", "--platform", "linux/ppc64el,armhf", "oci:"+out+":1", "oci:"+copied+":1"))
+	l = layout{t: t, dir: copied}
+	_, _, idx = l.top()
+	if got := imagePlatforms(l, idx); !slices.Equal(got, []string{"linux/ppc64le", "linux/arm/v7"}) {
+		t.Errorf("copied platforms = %v, want linux/ppc64le and linux/arm/v7", got)
 	}
 }
 
