@@ -105,10 +105,10 @@ func handlerKey(p specs.Platform) string {
 // uninstallOne removes the handler and file of one normalised platform.
 func uninstallOne(opts UninstallOptions, p specs.Platform) UninstallResult {
 	r := UninstallResult{Platform: p, Status: UninstallNative}
-	if Native(p) {
-		return r
-	}
 	e, ok := Lookup(p)
+	if Native(p) && !(ok && hasHandler(opts.MountPoint, e)) {
+		return r // a native platform's handler is removed only if present (e.g. qemu-i386 from a kernel without IA32)
+	}
 	if !ok {
 		r.Status, r.Err = UninstallFailed, fmt.Errorf("uninstalling emulation for %s: no emulator for this platform: "+
 			"supported platforms are %s", FormatPlatform(p), supported())
@@ -166,4 +166,10 @@ func registeredByPolyarch(h Handler, e Emulator, flags string) bool {
 	interp := base == "qemu-"+e.QEMU+"-static" || base == "qemu-"+e.QEMU ||
 		h.Interpreter == filepath.Join(defaultQEMULibexec, e.QEMU+"-binfmt-P")
 	return interp && len(h.Flags) == len(flags) && hasFlags(h, flags)
+}
+
+// hasHandler reports whether e's handler is registered at mnt.
+func hasHandler(mnt string, e Emulator) bool {
+	_, err := ReadHandler(mnt, HandlerName(e))
+	return err == nil
 }

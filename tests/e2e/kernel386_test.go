@@ -150,7 +150,7 @@ func build386(t *testing.T, s store, run func(args ...string) result, want strin
 	t.Helper()
 	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN uname -m | tee /arch.txt && busybox | head -1\n", nil)
 	out := filepath.Join(t.TempDir(), "i386")
-	args := append(append(s.flags(), "build", "--tls-verify=false", "--platform", "linux/386", "-o", "type=oci,dest="+out), extra...)
+	args := append(append(s.flags(), "build", "--no-cache", "--tls-verify=false", "--platform", "linux/386", "-o", "type=oci,dest="+out), extra...)
 	r := run(append(args, ctxDir)...)
 	mustSucceed(t, r)
 	l := layout{t: t, dir: out}
