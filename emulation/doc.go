@@ -7,6 +7,16 @@
 // mount point, and decides whether a platform works by executing a tiny
 // program of that architecture (Probe) rather than by reading /proc.
 //
+// It is also polyarch's one platform vocabulary: ParsePlatform(s),
+// NormalizePlatform, FormatPlatform and HostPlatform accept Debian and
+// kernel spellings (aarch64, armhf, ppc64el, x86_64, i686...) and only the
+// table's platforms, for builder, index and the CLI alike.
+//
+// Native asks the kernel: the host's architecture is native; 386 on amd64
+// and arm on arm64 are native only if their probe runs with no handler
+// (kernels without IA32 emulation or CPUs without AArch32 run neither), so
+// the table's emulator serves them otherwise.
+//
 // Handlers are registered with the flags "PF": F opens the interpreter at
 // registration, so it keeps working inside chroots and other mount
 // namespaces; P preserves argv[0], which busybox-style multi-call binaries
