@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,12 +154,41 @@ func TestEmulationUsageErrors(t *testing.T) {
 		{[]string{"uninstall"}, "needs platforms, e.g. linux/arm64, or all"},
 		{[]string{"install", "linux/sparc64"}, "supported platforms are linux/amd64"},
 		{[]string{"install", "--", "-x"}, `"-x" is not a platform`},
+		{[]string{"install", "linux/ppc64el,linux/mips"}, `unsupported platform "linux/mips"`},
+		{[]string{"uninstall", "all,"}, "empty platform"},
 		{[]string{"status", "--format", "yaml"}, `invalid --format "yaml": use table or json`},
 		{[]string{"status", "extra"}, "takes no arguments"},
 	} {
 		code, _, stderr := runApp(t, append([]string{"emulation"}, tt.args...)...)
 		if code != 125 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("polyarch emulation %q: exit %d, stderr %q; want exit 125 with %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
+
+// TestExpandAll: "all" anywhere in a comma list stands for the table, and
+// the result parses with the same vocabulary as build's --platform.
+func TestExpandAll(t *testing.T) {
+	var table []string
+	for _, p := range emulation.TablePlatforms() {
+		table = append(table, emulation.FormatPlatform(p))
+	}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"ppc64el"}, []string{"linux/ppc64le"}},
+		{[]string{"aarch64,armhf", "i386"}, []string{"linux/arm64", "linux/arm/v7", "linux/386"}},
+		{[]string{"all"}, table},
+		{[]string{"s390x,ALL"}, append([]string{"linux/s390x"}, slices.DeleteFunc(slices.Clone(table), func(s string) bool { return s == "linux/s390x" })...)},
+	} {
+		ps, err := emulation.ParsePlatforms(expandAll(tt.args))
+		var got []string
+		for _, p := range ps {
+			got = append(got, emulation.FormatPlatform(p))
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("ParsePlatforms(expandAll(%q)) = %v, %v; want %v", tt.args, got, err, tt.want)
 		}
 	}
 }
