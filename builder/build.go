@@ -14,7 +14,8 @@ import (
 // written to each output first, and only then tagged in local storage, so
 // a failure leaves existing tags and output paths as they were.
 func Build(ctx context.Context, o Options) (*Result, error) {
-	if err := o.Validate(); err != nil {
+	plan, err := planOf(&o)
+	if err != nil {
 		return nil, err
 	}
 	tags, err := index.NormalizeNames(o.Tags)
@@ -30,11 +31,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := preflight(ctx, &o, store, sys)
-	if err != nil {
+	if err := checkBases(ctx, &o, store, sys, plan.needs); err != nil {
 		return nil, err
 	}
-	if err := prepareEmulation(ctx, o.Emulation, p.Emulators, o.Stderr); err != nil {
+	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
 		return nil, err
 	}
 	images, err := buildPlatforms(ctx, &o, store, sys)

@@ -40,7 +40,8 @@ type globalArg struct {
 	Name, Default string
 }
 
-// parseContainerfile reads the stages of a Containerfile.
+// parseContainerfile reads the stages of a Containerfile and rejects, as
+// a *ParseError, what buildah could not build.
 func parseContainerfile(path string) (*containerfile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -49,10 +50,13 @@ func parseContainerfile(path string) (*containerfile, error) {
 	defer f.Close()
 	node, err := imagebuilder.ParseDockerfile(f)
 	if err != nil {
-		return nil, fmt.Errorf("parsing Containerfile %s: %w", path, err)
+		return nil, parserError(path, err)
 	}
 	cf := &containerfile{Path: path}
 	for _, child := range node.Children {
+		if err := checkInstruction(path, child, len(cf.Stages)); err != nil {
+			return nil, err
+		}
 		cmd := strings.ToLower(child.Value)
 		switch {
 		case cmd == "from":
@@ -72,7 +76,7 @@ func parseContainerfile(path string) (*containerfile, error) {
 		}
 	}
 	if len(cf.Stages) == 0 {
-		return nil, fmt.Errorf("parsing Containerfile %s: no FROM instruction", path)
+		return nil, &ParseError{File: path, Problem: "no FROM instruction", Hint: "start the Containerfile with FROM IMAGE"}
 	}
 	return cf, nil
 }

@@ -55,27 +55,12 @@ func EnterNamespace(o Options) error {
 }
 
 // needsEmulation reports whether a foreign platform has RUN steps to
-// execute; root needs its own namespace only then. When the answer is
-// unknown (the Containerfile cannot be read yet), it says yes: Build
-// reports the real problem.
+// execute, from the build's plan (o.Plan, else made here); root needs its
+// own namespace only then. When the answer is unknown (the plan cannot be
+// made yet), it says yes: Build reports the real problem.
 func needsEmulation(o Options) bool {
-	if err := o.Validate(); err != nil {
-		return true
-	}
-	cf, err := parseContainerfile(o.Containerfile)
-	if err != nil {
-		return true
-	}
-	_, emulated, err := collectNeeds(cf, &o)
-	if err != nil {
-		return true
-	}
-	for _, p := range emulated {
-		if !emulation.Native(p) {
-			return true
-		}
-	}
-	return false
+	p, err := planOf(&o)
+	return err != nil || p.NeedsEmulation()
 }
 
 // EnterStorageNamespace re-executes the running command, for an ordinary

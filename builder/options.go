@@ -105,6 +105,10 @@ type Options struct {
 	Stderr io.Writer
 	// Quiet suppresses step output.
 	Quiet bool
+	// Plan is the build's plan, made by NewPlan from these options, so
+	// that the Containerfile is parsed and planned once per process.
+	// Default (nil): Build makes it.
+	Plan *Plan
 }
 
 // EmulationOptions configures emulation of foreign platforms.

@@ -23,35 +23,6 @@ type baseNeed struct {
 	Platform specs.Platform
 }
 
-// plan is what preflight learned about a build.
-type plan struct {
-	File *containerfile
-	// Emulators serve the foreign platforms whose RUN steps need emulation.
-	Emulators []emulator
-}
-
-// preflight parses the Containerfile, finds a qemu interpreter for every
-// foreign platform with RUN steps, then checks that every base image exists
-// for every platform that needs it. Nothing is built or pulled.
-func preflight(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) (*plan, error) {
-	cf, err := parseContainerfile(o.Containerfile)
-	if err != nil {
-		return nil, err
-	}
-	needs, emulated, err := collectNeeds(cf, o)
-	if err != nil {
-		return nil, err
-	}
-	emus, err := resolveEmulators(o.Emulation, emulated)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkBases(ctx, o, store, sys, needs); err != nil {
-		return nil, err
-	}
-	return &plan{File: cf, Emulators: emus}, nil
-}
-
 // collectNeeds lists the base images per platform and the platforms
 // whose RUN steps execute foreign code.
 func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, error) {

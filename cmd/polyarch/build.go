@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -61,6 +62,9 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			if opts.Plan, err = builder.NewPlan(&opts); err != nil {
+				return planError(err)
+			}
 			if err := builder.EnterNamespace(opts); err != nil {
 				return err
 			}
@@ -118,4 +122,14 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 		Store:     builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver},
 		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
 	}, nil
+}
+
+// planError reports a Containerfile that cannot be built as written as a
+// usage error (exit 125), as podman does; other planning errors exit 1.
+func planError(err error) error {
+	var pe *builder.ParseError
+	if errors.As(err, &pe) {
+		return cli.Exit(err.Error(), 125)
+	}
+	return err
 }
