@@ -31,6 +31,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
+		return nil, err
+	}
 	if err := checkBases(ctx, &o, store, sys, plan.needs); err != nil {
 		return nil, err
 	}

@@ -26,10 +26,10 @@ type ParseError struct {
 	Problem, Hint string
 }
 
-// Error formats the error as "FILE:LINE: INSTRUCTION: problem; hint".
+// Error formats the error as "parsing FILE line N: INSTRUCTION: problem; hint".
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "parsing Containerfile %s", e.File)
+	fmt.Fprintf(&b, "parsing %s", e.File)
 	if e.Line > 0 {
 		fmt.Fprintf(&b, " line %d", e.Line)
 	}
@@ -68,7 +68,7 @@ func checkInstruction(path string, n *parser.Node, stages int) error {
 			Hint: "only ARG may come before FROM; start the stage with FROM IMAGE"}
 	}
 	if name == command.From && (n.Next == nil || strings.TrimSpace(n.Next.Value) == "") {
-		return &ParseError{File: path, Line: n.StartLine, Instruction: written, Problem: "FROM names no image",
+		return &ParseError{File: path, Line: n.StartLine, Instruction: written, Problem: "names no image",
 			Hint: "write FROM IMAGE [AS NAME], or FROM scratch for an empty base"}
 	}
 	return nil
