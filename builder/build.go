@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/polyarch/polyarch/index"
 )
@@ -31,6 +32,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	work, err := newWorkDir()
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	sys.BigFilesTemporaryDir = work
 	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
 		return nil, err
 	}
