@@ -75,7 +75,7 @@ func TestPushTargetCheckedFirst(t *testing.T) {
 		args, want   []string
 	}{
 		{"closed port", dead + "/app:1", []string{"--tls-verify=false"}, []string{"cannot connect to " + dead, "connection refused"}},
-		{"wrong credentials", secure.Addr + "/app:1", []string{"--cert-dir", secure.CADir, "--creds", authUser + ":" + wrongPass},
+		{"wrong credentials", secure.Addr + "/app:1", []string{"--tls-verify=false", "--creds", authUser + ":" + wrongPass},
 			[]string{"authentication required for " + secure.Addr, "polyarch login " + secure.Addr}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
