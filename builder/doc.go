@@ -1,9 +1,11 @@
 // Package builder builds one Containerfile for several platforms into one
 // OCI image index, on buildah's imagebuildah.
 //
-// Build runs a preflight first (Containerfile parsed, a qemu interpreter
-// found for every foreign platform with RUN steps, every FROM image
-// resolved for every platform), prepares emulation through package
+// NewPlan parses the Containerfile and plans the build once per process
+// (stages, base images per platform, emulators); EnterNamespace and Build
+// both use that plan (Options.Plan). Build then checks, before any work,
+// that every push target answers with the push credentials and that every
+// FROM image exists for every platform, prepares emulation through package
 // emulation, builds the platforms in parallel, and publishes the result
 // only when every platform succeeded: the index is assembled untagged,
 // written to each output, pushed, and tagged last.
