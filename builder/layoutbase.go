@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -84,7 +85,8 @@ func isPathBase(image string) bool {
 // importLayoutBases copies the platform's image of every layout base into
 // local storage, untagged, and returns buildah's additional build
 // contexts that replace each FROM, as written, by that image's ID.
-func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storage.Store, sys *types.SystemContext, target specs.Platform) (map[string]*define.AdditionalBuildContext, error) {
+// Copy progress goes to report (nil: nowhere).
+func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storage.Store, sys *types.SystemContext, target specs.Platform, report io.Writer) (map[string]*define.AdditionalBuildContext, error) {
 	if o.Pull == PullAlways && !plan.onlyLayoutBases() {
 		// buildah must pull the others with "always", which it refuses
 		// for an image ID: it reads the layout bases itself too.
@@ -96,7 +98,7 @@ func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storag
 	}
 	out := map[string]*define.AdditionalBuildContext{}
 	for _, b := range bases {
-		id, err := importBase(ctx, o, store, sys, b)
+		id, err := importBase(ctx, o, store, sys, b, report)
 		if err != nil {
 			return nil, fmt.Errorf("reading base image %s for %s: %w", b.Image, FormatPlatform(b.Platform), err)
 		}
@@ -108,7 +110,7 @@ func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storag
 // importBase copies one platform's image of a layout base into local
 // storage under the ID its config gives it, with no name, unless it is
 // there already, and returns that ID.
-func importBase(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, b layoutBase) (string, error) {
+func importBase(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, b layoutBase, report io.Writer) (string, error) {
 	refs, err := baseReferences(o, store, b.Image)
 	if err != nil {
 		return "", err
@@ -138,7 +140,7 @@ func importBase(ctx context.Context, o *Options, store storage.Store, sys *types
 		return "", fmt.Errorf("loading signature policy: %w", err)
 	}
 	defer func() { _ = pc.Destroy() }()
-	_, err = cp.Image(ctx, pc, dest, src, &cp.Options{SourceCtx: &psys, DestinationCtx: sys, ReportWriter: reportWriter(o)})
+	_, err = cp.Image(ctx, pc, dest, src, &cp.Options{SourceCtx: &psys, DestinationCtx: sys, ReportWriter: report})
 	return id, err
 }
 

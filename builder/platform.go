@@ -73,17 +73,17 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	out, errw := newPrefixWriter(stdout, name), newPrefixWriter(stderr, name)
 	defer out.Flush()
 	defer errw.Flush()
-	imported, err := importLayoutBases(ctx, o, o.Plan, store, sys, p)
-	if err != nil {
-		return "", err
-	}
 	opts := buildahOptions(o, sys, p)
-	opts.AdditionalBuildContexts = imported
-	opts.PullPolicy = buildahPullPolicy(o, imported)
 	opts.Out, opts.Err, opts.ReportWriter = out, errw, errw
 	if o.Quiet {
 		opts.Out, opts.ReportWriter = io.Discard, nil
 	}
+	imported, err := importLayoutBases(ctx, o, o.Plan, store, sys, p, opts.ReportWriter)
+	if err != nil {
+		return "", err
+	}
+	opts.AdditionalBuildContexts = imported
+	opts.PullPolicy = buildahPullPolicy(o, imported)
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
 	if err != nil {
 		return "", err
