@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/buildah/define"
@@ -79,7 +78,7 @@ func (p *Plan) layoutBases(o *Options, target specs.Platform) ([]layoutBase, err
 // isPathBase reports whether a FROM image names a path transport.
 func isPathBase(image string) bool {
 	t := alltransports.TransportFromImageName(image)
-	return t != nil && isPathTransport(t.Name()) && strings.Contains(image, ":")
+	return t != nil && isPathTransport(t.Name())
 }
 
 // importLayoutBases copies the platform's image of every layout base into
