@@ -7,6 +7,7 @@ import (
 	"os"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/buildah/define"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/signature"
@@ -60,7 +61,7 @@ func (p *Plan) layoutBases(o *Options, target specs.Platform) ([]layoutBase, err
 		}
 		b := layoutBase{Written: s.Base, Image: image, Platform: plat}
 		if prev, ok := found[s.Base]; ok {
-			ambiguous[s.Base] = ambiguous[s.Base] || prev.Image != b.Image || FormatPlatform(prev.Platform) != FormatPlatform(b.Platform)
+			ambiguous[s.Base] = ambiguous[s.Base] || prev.Image != b.Image || emulation.FormatPlatform(prev.Platform) != emulation.FormatPlatform(b.Platform)
 			continue
 		}
 		found[s.Base] = b
@@ -99,7 +100,7 @@ func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storag
 	for _, b := range bases {
 		id, err := importBase(ctx, o, store, sys, b, report)
 		if err != nil {
-			return nil, fmt.Errorf("reading base image %s for %s: %w", b.Image, FormatPlatform(b.Platform), err)
+			return nil, fmt.Errorf("reading base image %s for %s: %w", b.Image, emulation.FormatPlatform(b.Platform), err)
 		}
 		out[b.Written] = &define.AdditionalBuildContext{IsImage: true, Value: id}
 	}

@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
 )
 
 // foreign returns a platform other than the host's that the emulation
 // table serves.
 func foreign() specs.Platform {
-	if HostPlatform().Architecture == "s390x" {
+	if emulation.HostPlatform().Architecture == "s390x" {
 		return specs.Platform{OS: "linux", Architecture: "arm64"}
 	}
 	return specs.Platform{OS: "linux", Architecture: "s390x"}
@@ -25,7 +26,7 @@ func TestPlanNeedsEmulation(t *testing.T) {
 	}{
 		{"foreign RUN", "FROM a\nRUN true\n", []specs.Platform{foreign()}, true},
 		{"foreign without RUN", "FROM a\nCOPY x /x\n", []specs.Platform{foreign()}, false},
-		{"host RUN", "FROM a\nRUN true\n", []specs.Platform{HostPlatform()}, false},
+		{"host RUN", "FROM a\nRUN true\n", []specs.Platform{emulation.HostPlatform()}, false},
 		{"build-platform stage", "FROM --platform=$BUILDPLATFORM a\nRUN true\n", []specs.Platform{foreign()}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +74,7 @@ func TestLayoutBases(t *testing.T) {
 				t.Fatalf("layoutBases = %+v, want %+v", got, tc.want)
 			}
 			for i := range got {
-				if got[i].Written != tc.want[i].Written || got[i].Image != tc.want[i].Image || FormatPlatform(got[i].Platform) != FormatPlatform(tc.want[i].Platform) {
+				if got[i].Written != tc.want[i].Written || got[i].Image != tc.want[i].Image || emulation.FormatPlatform(got[i].Platform) != emulation.FormatPlatform(tc.want[i].Platform) {
 					t.Errorf("layoutBases[%d] = %+v, want %+v", i, got[i], tc.want[i])
 				}
 			}
