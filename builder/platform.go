@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -25,7 +26,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 	images := make([]PlatformImage, len(o.Platforms))
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stopWatch := stopOnCancel(bctx)
+	stopRunSteps := watchRunSteps(bctx)
 	var g errgroup.Group
 	if o.Jobs > 0 {
 		g.SetLimit(o.Jobs)
@@ -47,18 +48,23 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 		})
 	}
 	err := g.Wait()
-	stopWatch()
 	if first != nil {
 		err = first
 	}
+	// Every RUN process is gone before the build returns, so before
+	// polyarch exits, successful or not.
+	stopErr := stopRunSteps()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err())
+			return nil, errors.Join(fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err()), stopErr)
 		}
 		if singleMapping() && strings.Contains(err.Error(), "chown") {
-			return nil, fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
+			err = fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
 		}
-		return nil, err
+		return nil, errors.Join(err, stopErr)
+	}
+	if stopErr != nil {
+		return nil, stopErr
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("build interrupted: %w", err)
