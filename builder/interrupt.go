@@ -223,9 +223,11 @@ func (r *runProcs) reap() {
 	}
 }
 
-// runtimePrefix starts the argv[0] of buildah's re-executed RUN runtimes
-// (buildah-chroot-runtime, buildah-chroot-exec, buildah-oci-runtime).
-const runtimePrefix = "buildah-"
+// runtimes are the argv[0] of buildah's re-executed RUN runtimes
+// (go.podman.io/buildah chroot/run_common.go and run.go). Its other
+// re-executed helpers, such as buildah-copier, which also cleans up after
+// a RUN step, are left alone.
+var runtimes = []string{"buildah-chroot-runtime", "buildah-chroot-exec", "buildah-oci-runtime"}
 
 // isRuntime reports whether pid runs one of buildah's RUN runtimes.
 func isRuntime(pid int) bool {
@@ -234,7 +236,7 @@ func isRuntime(pid int) bool {
 		return false
 	}
 	argv0, _, _ := strings.Cut(string(b), "\x00")
-	return strings.HasPrefix(filepath.Base(argv0), runtimePrefix)
+	return slices.Contains(runtimes, filepath.Base(argv0))
 }
 
 // procEntry is one process of the process tree.

@@ -113,8 +113,8 @@ func (tr *runTree) checkGone(t *testing.T) {
 
 // TestRunProcsStopsOrphans: a RUN step's orphans are re-parented to the
 // watching process, killed (SIGKILL after the grace for the one ignoring
-// SIGTERM) and reaped; the runtime is left to os/exec; an unrelated
-// child is untouched; the subreaper setting is restored.
+// SIGTERM) and reaped; the runtime is left to os/exec; another child,
+// named like buildah's copier, is untouched; the subreaper setting is restored.
 func TestRunProcsStopsOrphans(t *testing.T) {
 	const grace = 400 * time.Millisecond
 	r, err := newRunProcs(grace, 5*time.Second)
@@ -127,7 +127,8 @@ func TestRunProcsStopsOrphans(t *testing.T) {
 			_ = r.close()
 		}
 	})
-	other := exec.Command("sleep", "302")
+	other := exec.Command("sleep", "302") // as buildah's helpers run, outside RUN steps
+	other.Args[0] = "buildah-copier"
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
