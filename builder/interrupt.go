@@ -35,11 +35,13 @@ const (
 // processes still there (those of a cancelled build, or background
 // processes a RUN step left), waits until every one is gone, reaping the
 // orphans it adopted, and restores the subreaper setting. It returns an
-// error if a process outlives killWait after SIGKILL.
-func watchRunSteps(ctx context.Context) (stop func() error) {
+// error if a process outlives killWait after SIGKILL. (An orphan that
+// exits on its own before the watch has seen it alive stays a zombie child
+// of this process: it cannot be told from a child os/exec waits for.)
+func watchRunSteps(ctx context.Context) (stop func() error, err error) {
 	r, err := newRunProcs(killGrace, killWait)
 	if err != nil {
-		return func() error { return err }
+		return nil, err
 	}
 	done, result := make(chan struct{}), make(chan error, 1)
 	go func() {
@@ -52,15 +54,15 @@ func watchRunSteps(ctx context.Context) (stop func() error) {
 	return func() error {
 		close(done)
 		return errors.Join(<-result, r.close())
-	}
+	}, nil
 }
 
 // runProcs follows the RUN processes below this process. A RUN process is
 // one of buildah's RUN runtimes (argv[0] buildah-chroot-runtime, …), which
-// this process starts and buildah waits for, or a process below one, or a
-// child of this process in another UTS namespace: only buildah's chroot
-// runtime starts processes in a new UTS namespace, so such a child is an
-// adopted orphan of a RUN step.
+// this process starts and buildah waits for, or a process below one, or an
+// orphan of those adopted by this process: one seen below a runtime
+// before, or any child in another UTS namespace (only buildah's chroot
+// runtime starts processes in a new UTS namespace).
 type runProcs struct {
 	self        int
 	uts         string // this process's UTS namespace
@@ -146,8 +148,8 @@ func (r *runProcs) sweep(sig syscall.Signal) []int {
 			if c.zombie {
 				continue // its parent reaps it; an adopted one is tracked
 			}
-			runtime := !below && pid == r.self && isRuntime(c.pid)
-			if !below && !runtime && !r.adopted(pid, c.pid) {
+			runtime := !below && isRuntime(c.pid)
+			if _, known := r.tracked[c.pid]; !below && !runtime && !known && !r.adopted(c.pid) {
 				continue // not a RUN process: leave it alone
 			}
 			if !runtime {
@@ -169,12 +171,10 @@ func (r *runProcs) sweep(sig syscall.Signal) []int {
 	return left
 }
 
-// adopted reports whether pid, a child of parent, is a RUN step's orphan
-// re-parented to this process: a child in another UTS namespace.
-func (r *runProcs) adopted(parent, pid int) bool {
-	if parent != r.self {
-		return false
-	}
+// adopted reports whether pid, a child of this process, is a RUN step's
+// orphan re-parented to it: a child in another UTS namespace. (Orphans
+// seen below a runtime before are known by their pidfd.)
+func (r *runProcs) adopted(pid int) bool {
 	uts, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "ns", "uts"))
 	return err == nil && uts != r.uts
 }

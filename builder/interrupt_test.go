@@ -35,7 +35,9 @@ func startRunTree(t *testing.T) *runTree {
 	m := fmt.Sprintf("%d.%06d", 300+os.Getpid()%100, time.Now().Nanosecond()/1000)
 	tr := &runTree{marker: m}
 	inner := fmt.Sprintf("sleep %s & (trap '' TERM; exec sleep %s) & wait", m, m)
-	tr.runtime = exec.Command("/bin/sh", "-c", "unshare --user --map-root-user --uts sh -c \""+inner+"\"; sleep "+m+"0")
+	// The runtime's own child, in this UTS namespace, is orphaned too
+	// when the runtime gets SIGTERM.
+	tr.runtime = exec.Command("/bin/sh", "-c", "sleep "+m+"0 & unshare --user --map-root-user --uts sh -c \""+inner+"\"; wait")
 	tr.runtime.Args[0] = "buildah-chroot-runtime"
 	if err := tr.runtime.Start(); err != nil {
 		t.Fatal(err)
@@ -102,7 +104,12 @@ func (tr *runTree) checkGone(t *testing.T) {
 		}
 	}
 	if left := append(withArg(tr.marker), withArg(tr.marker+"0")...); len(left) > 0 {
-		t.Errorf("processes with %s left: %v", tr.marker, left)
+		var desc []string
+		for _, pid := range left {
+			_, p, state, _ := readStat(fmt.Sprintf("/proc/%d/stat", pid))
+			desc = append(desc, fmt.Sprintf("%d (parent %d, state %s): %q", pid, p, state, argv(pid)))
+		}
+		t.Errorf("processes with %s left (runtime %d, shell %d, grandchildren %v):\n%s", tr.marker, tr.runtime.Process.Pid, tr.shell, tr.grandkids, strings.Join(desc, "\n"))
 	}
 	err := tr.runtime.Wait()
 	var ee *exec.ExitError
@@ -167,7 +174,10 @@ func TestRunProcsStopsOrphans(t *testing.T) {
 func TestWatchRunStepsCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stop := watchRunSteps(ctx)
+	stop, err := watchRunSteps(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr := startRunTree(t)
 	tr.orphan(t)
 	obeys := tr.grandkids[0] // the one that does not ignore SIGTERM

@@ -26,7 +26,10 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 	images := make([]PlatformImage, len(o.Platforms))
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stopRunSteps := watchRunSteps(bctx)
+	stopRunSteps, err := watchRunSteps(bctx)
+	if err != nil {
+		return nil, err
+	}
 	var g errgroup.Group
 	if o.Jobs > 0 {
 		g.SetLimit(o.Jobs)
@@ -47,7 +50,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 			return nil
 		})
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if first != nil {
 		err = first
 	}
