@@ -148,12 +148,12 @@ func (r *runProcs) sweep(sig syscall.Signal) []int {
 			if c.zombie {
 				continue // its parent reaps it; an adopted one is tracked
 			}
-			runtime := !below && isRuntime(c.pid)
-			if _, known := r.tracked[c.pid]; !below && !runtime && !known && !r.adopted(c.pid) {
-				continue // not a RUN process: leave it alone
-			}
-			if !runtime {
+			_, known := r.tracked[c.pid]
+			switch {
+			case below || known || r.adopted(c.pid):
 				r.track(c.pid)
+			case !isRuntime(c.pid):
+				continue // not a RUN process: leave it alone
 			}
 			if r.signal(c.pid, sig) {
 				left = append(left, c.pid)
