@@ -33,7 +33,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 				if mode == "host" {
 					guardHost(t)
 				}
-				interruptBuild(t, mode, sig)
+				interruptBuild(t, mode, sig, "")
 				if mode == "host" && !slices.Contains(hostHandlers(t), "qemu-aarch64") {
 					t.Errorf("the build did not register qemu-aarch64 in the host's binfmt_misc: host mode was not exercised")
 				}
@@ -42,11 +42,41 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	}
 }
 
-// interruptBuild runs one interrupted build.
-func interruptBuild(t *testing.T, mode string, sig syscall.Signal) {
+// TestInterruptKillsWhatIgnoresSIGTERM: a RUN step whose processes ignore
+// SIGTERM (and SIGINT) gets SIGKILL after the grace period, native and
+// emulated alike, and polyarch still leaves nothing and exits 128+signal.
+func TestInterruptKillsWhatIgnoresSIGTERM(t *testing.T) {
+	start := time.Now()
+	interruptBuild(t, "private", syscall.SIGTERM, "trap '' TERM INT; ")
+	if took := time.Since(start); took < 3*time.Second {
+		t.Errorf("the build stopped in %s, before the 3 s grace: SIGKILL was not what stopped it", took)
+	}
+}
+
+// TestBuildStopsBackgroundProcesses: processes a RUN step leaves in the
+// background, natively and under qemu, do not outlive a successful build.
+func TestBuildStopsBackgroundProcesses(t *testing.T) {
 	s := newStore(t)
-	marker := fmt.Sprintf("60.%d%06d", os.Getpid()%1000, time.Now().Nanosecond()/1000) // sleep's argument, unique
-	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN echo started; sleep "+marker+"; echo end\n", nil)
+	marker := newMarker()
+	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN (sleep "+marker+" &); (trap '' TERM; sleep "+marker+" &); echo left\n", nil)
+	t.Cleanup(func() { killMarked(marker) })
+	mustSucceed(t, polyarch(t, s, "build", "--tls-verify=false", "--platform", "linux/amd64,linux/arm64", ctxDir))
+	if left := marked(marker); len(left) > 0 {
+		t.Errorf("background processes of RUN steps outlived the build:\n%s", formatProcs(left))
+	}
+}
+
+// newMarker returns a unique argument for sleep, to find its processes.
+func newMarker() string {
+	return fmt.Sprintf("60.%d%06d", os.Getpid()%1000, time.Now().Nanosecond()/1000)
+}
+
+// interruptBuild runs one build whose RUN step, prefixed with runPrefix,
+// is interrupted with sig.
+func interruptBuild(t *testing.T, mode string, sig syscall.Signal, runPrefix string) {
+	s := newStore(t)
+	marker := newMarker()
+	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN "+runPrefix+"echo started; sleep "+marker+"; echo end\n", nil)
 	out := filepath.Join(t.TempDir(), "out")
 	args := append(s.flags(), "build", "--tls-verify=false", "--emulation="+mode, "--platform", "linux/amd64,linux/arm64",
 		"-t", "app:sig", "-o", "type=oci,dest="+out, ctxDir)
