@@ -10,6 +10,11 @@
 // only when every platform succeeded: the index is assembled untagged,
 // written to each output, pushed, and tagged last.
 //
+// While it builds, Build makes the calling process a child subreaper
+// (prctl PR_SET_CHILD_SUBREAPER), so that processes RUN steps orphan are
+// re-parented to it, and it returns only when every RUN process is gone:
+// on success, on failure, and when ctx ends (SIGTERM, then SIGKILL).
+//
 // Options and their defaults live in options.go, which imports no buildah.
 // Processes that build must call buildah.InitReexec first thing in main,
 // and EnterNamespace before Build so rootless and private-emulation builds
