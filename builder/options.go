@@ -95,6 +95,8 @@ type Options struct {
 	Retry int
 	// Outputs are written after the index is stored, each atomically.
 	Outputs []Output
+	// Compression of the layers of every output; default gzip.
+	Compression index.Compression
 	// Store locates local containers-storage.
 	Store StoreOptions
 	// Emulation configures qemu-user-static handlers for foreign platforms.
@@ -186,6 +188,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Retry < 0 {
 		return fmt.Errorf("invalid --retry %d: use 0 or more", o.Retry)
+	}
+	if err := o.Compression.Validate(); err != nil {
+		return err
 	}
 	if o.Pull == "" {
 		o.Pull = PullMissing

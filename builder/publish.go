@@ -63,15 +63,16 @@ func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 	return &Result{ID: assembled.ID, Digest: assembled.Digest.String(), IndexID: assembled.ID, IndexDigest: assembled.Digest.String(), Images: images}, nil
 }
 
-// writeOutputs stages the result once, next to the store; stages every
-// OCI output from it and pushes every tag's content from it; then writes
-// the registry tags and moves the outputs into place. Every output and
-// registry gets the same bytes, read out of local storage once.
+// writeOutputs stages the result once, next to the store, compressing its
+// layers; stages every OCI output from it and pushes every tag's content
+// from it; then writes the registry tags and moves the outputs into
+// place. Every output and registry gets the same bytes, read out of local
+// storage and compressed once.
 func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id string, tags []string) error {
 	if len(o.Outputs) == 0 {
 		return nil
 	}
-	p, err := index.StagePush(ctx, store, sys, id, index.PushStoredOptions{ReportWriter: reportWriter(o), Retry: o.Retry})
+	p, err := index.Stage(ctx, store, sys, id, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry})
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 
 // stageExports stages every OCI output; it returns those staged so far
 // even on error, for the caller to discard.
-func stageExports(ctx context.Context, o *Options, p *index.StagedPush, tags []string) ([]*index.StagedExport, error) {
+func stageExports(ctx context.Context, o *Options, p *index.Staged, tags []string) ([]*index.StagedExport, error) {
 	refName := "latest"
 	if len(tags) > 0 {
 		refName = index.TagOf(tags[0])
@@ -110,7 +111,7 @@ func stageExports(ctx context.Context, o *Options, p *index.StagedPush, tags []s
 		if out.Type == OutputRegistry {
 			continue
 		}
-		st, err := p.StageExport(ctx, index.ExportOptions{
+		st, err := p.Export(ctx, index.ExportOptions{
 			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
 		})
 		if err != nil {
@@ -123,7 +124,7 @@ func stageExports(ctx context.Context, o *Options, p *index.StagedPush, tags []s
 
 // push uploads the content to every tag's registry first, then writes the
 // tags, so a failing registry leaves every tag as it was.
-func push(ctx context.Context, p *index.StagedPush, tags []string) error {
+func push(ctx context.Context, p *index.Staged, tags []string) error {
 	dests := make([]types.ImageReference, len(tags))
 	for i, tag := range tags {
 		var err error

@@ -17,7 +17,8 @@ import (
 type Instance struct {
 	// ImageID is the image's ID in local storage.
 	ImageID string
-	// Platform is recorded in the index entry, normalised.
+	// Platform is the platform built, for messages; the index entry
+	// records the image config's own (see setPlatform).
 	Platform specs.Platform
 }
 
@@ -46,8 +47,8 @@ func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 		if err != nil {
 			return nil, fmt.Errorf("adding %s image %s to the index: %w", emulation.FormatPlatform(inst.Platform), inst.ImageID, err)
 		}
-		if err := setPlatform(list, d, inst.Platform); err != nil {
-			return nil, err
+		if err := setPlatform(ctx, sys, list, d, ref, nil); err != nil {
+			return nil, fmt.Errorf("recording the platform of %s image %s: %w", platforms.Format(inst.Platform), inst.ImageID, err)
 		}
 		out.Manifests = append(out.Manifests, d)
 	}
@@ -63,17 +64,38 @@ func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 	return out, nil
 }
 
-// setPlatform records the normalised platform of one entry, so that
-// linux/arm64 never appears as linux/arm64/v8 in one index and bare in
-// another.
-func setPlatform(list manifests.List, d digest.Digest, p specs.Platform) error {
-	if err := list.SetOS(d, p.OS); err != nil {
+// setPlatform makes entry d of list say exactly what the config of its
+// image says: os, architecture, variant, os.version and os.features, as
+// `podman manifest add` records them. The image is ref, or its entry
+// instance if ref is an index. Nothing is normalised: an arm64 config
+// that says variant v8 gives an entry that says v8.
+func setPlatform(ctx context.Context, sys *types.SystemContext, list manifests.List, d digest.Digest, ref types.ImageReference, instance *digest.Digest) error {
+	p, err := refPlatform(ctx, sys, ref, instance)
+	if err != nil {
 		return err
 	}
-	if err := list.SetArchitecture(d, p.Architecture); err != nil {
-		return err
+	for _, set := range []struct {
+		apply func(digest.Digest, string) error
+		value string
+	}{
+		{list.SetOS, p.OS}, {list.SetArchitecture, p.Architecture}, {list.SetVariant, p.Variant}, {list.SetOSVersion, p.OSVersion},
+	} {
+		if err := set.apply(d, set.value); err != nil {
+			return err
+		}
 	}
-	return list.SetVariant(d, p.Variant)
+	return list.SetOSFeatures(d, p.OSFeatures)
+}
+
+// refPlatform reads the platform that the config of ref (or of its entry
+// instance) declares.
+func refPlatform(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, instance *digest.Digest) (specs.Platform, error) {
+	src, err := ref.NewImageSource(ctx, sys)
+	if err != nil {
+		return specs.Platform{}, err
+	}
+	defer src.Close()
+	return configPlatform(ctx, sys, src, instance)
 }
 
 // Tag gives the stored index id the names, taking each name away from any

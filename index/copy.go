@@ -58,6 +58,11 @@ type CopyOptions struct {
 	// Format converts manifests to FormatOCI or FormatV2S2; "" keeps them
 	// as they are.
 	Format string
+	// Compression recompresses every layer not already in
+	// Compression.Format; the zero value keeps blobs as they are (byte for
+	// byte) and compresses only layers written anew, out of local storage.
+	// A Level needs a Format.
+	Compression Compression
 	// Retry is how many times a failed copy is tried again when the
 	// failure looks transient; default (nil) DefaultRetry. RetryDelay is
 	// the wait between tries (default: exponential from 1s).
@@ -89,10 +94,29 @@ type CopyResult struct {
 // the source's: a subset of an index, or a converted format.
 func (r *CopyResult) Rewritten() bool { return r.Digest != r.SourceDigest }
 
+// Validate checks the options before any work; its errors name the flags.
+func (opts CopyOptions) Validate() error {
+	switch opts.Format {
+	case "", FormatOCI, FormatV2S2:
+	default:
+		return fmt.Errorf("invalid --format %q: use %s or %s", opts.Format, FormatOCI, FormatV2S2)
+	}
+	if opts.Compression.Level != nil && opts.Compression.Format == "" {
+		return fmt.Errorf("--compression-level needs --compression-format: without it copy keeps every blob as it is")
+	}
+	return opts.Compression.Validate()
+}
+
 // Copy copies the image or index src to dst, between any two transports.
 // Requested platforms are checked before anything is written: if src
-// lacks one, the error lists what src has.
+// lacks one, the error lists what src has. Child manifests and blobs are
+// kept byte for byte unless opts.Format or opts.Compression asks for a
+// change (or dst cannot hold them as they are); with a platform subset,
+// only the index is rewritten.
 func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) (*CopyResult, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	srcName, dstName := refName(src), refName(dst)
 	plan, err := planCopy(ctx, src, opts)
 	if err != nil {
@@ -133,6 +157,9 @@ func route(ctx context.Context, copyImage policyCopier, src, dst types.ImageRefe
 		case isStorage(dst):
 			return copyIntoStorage(ctx, copyImage, src, dst, opts, plan)
 		}
+	}
+	if plan.instances != nil && keepsChildren(opts, dst, plan.mime) {
+		return copyEntries(ctx, src, dst, opts, plan.instances)
 	}
 	co, err := copyOptions(opts, plan, dst)
 	if err != nil {
@@ -238,9 +265,16 @@ func copyOptions(opts CopyOptions, plan *copyPlan, dst types.ImageReference) (*c
 		ReportWriter:       opts.ReportWriter,
 		ImageListSelection: cp.CopyAllImages,
 	}
+	if opts.Compression.Format != "" {
+		sys, err := opts.Compression.apply(opts.DestinationCtx, false)
+		if err != nil {
+			return nil, err
+		}
+		co.DestinationCtx, co.ForceCompressionFormat = sys, true
+	}
 	switch opts.Format {
 	case "":
-		co.PreserveDigests = plan.instances == nil && storesAsIs(dst, plan.mime)
+		co.PreserveDigests = plan.instances == nil && storesAsIs(dst, plan.mime) && opts.Compression.Format == ""
 	case FormatOCI:
 		co.ForceManifestMIMEType = specs.MediaTypeImageManifest
 	case FormatV2S2:
@@ -254,6 +288,32 @@ func copyOptions(opts CopyOptions, plan *copyPlan, dst types.ImageReference) (*c
 		co.SparseManifestListAction = cp.StripSparseManifestList
 	}
 	return co, nil
+}
+
+// keepsChildren reports whether a platform subset of an index of type
+// mime can go to dst with every child manifest and blob unchanged: no
+// conversion or recompression asked, and a destination that stores
+// indexes of that type.
+func keepsChildren(opts CopyOptions, dst types.ImageReference, mime string) bool {
+	if opts.Format != "" || opts.Compression.Format != "" || !storesAsIs(dst, mime) {
+		return false
+	}
+	switch dst.Transport().Name() {
+	case "docker", "oci", "oci-archive":
+		return true
+	}
+	return false
+}
+
+// copyEntries writes the entries keep of the index src, with their blobs,
+// to dst byte for byte, then an index listing only them under dst's tag.
+func copyEntries(ctx context.Context, src, dst types.ImageReference, opts CopyOptions, keep []digest.Digest) (digest.Digest, error) {
+	t, err := openTransfer(ctx, opts.SourceCtx, src, keep)
+	if err != nil {
+		return "", err
+	}
+	defer t.close()
+	return t.send(ctx, opts.DestinationCtx, dst, opts.ReportWriter)
 }
 
 // storesAsIs reports whether dst can store manifests of type mime

@@ -49,7 +49,11 @@ func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst ty
 	}
 	// The entries are read from where they were added from: with the
 	// source side's settings (--src-creds, --src-tls-verify...).
-	if err := pushStored(ctx, store, opts.SourceCtx, img.ID, staged, nil); err != nil {
+	sys, err := opts.Compression.apply(opts.SourceCtx, false)
+	if err != nil {
+		return "", err
+	}
+	if err := copyFromStorage(ctx, store, sys, img.ID, staged, nil); err != nil {
 		return "", fmt.Errorf("staging index %s: %w", img.ID, err)
 	}
 	plan, err := planCopy(ctx, staged, opts)

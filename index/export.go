@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ExportOptions configures Export.
+// ExportOptions configures Staged.Export.
 type ExportOptions struct {
 	// Archive writes one oci-archive tar file instead of a layout directory.
 	Archive bool
@@ -32,32 +32,10 @@ type ExportOptions struct {
 	ReportWriter io.Writer
 }
 
-// Export writes the stored index (or image) id, with every child
-// manifest and blob, as an OCI layout directory or archive. It writes to a
-// temporary sibling of Dest and renames it into place, so an interrupted
-// or failed export leaves Dest as it was.
-func Export(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) error {
-	st, err := StageExport(ctx, store, sys, id, o)
-	if err != nil {
-		return err
-	}
-	defer st.Discard()
-	return st.Commit()
-}
-
 // StagedExport is a complete export waiting, next to its destination, to
 // be renamed into place by Commit.
 type StagedExport struct {
 	tmp, staged, dest string
-}
-
-// StageExport writes and flushes the export of id into a temporary
-// sibling of o.Dest without touching o.Dest. Call Commit to publish it,
-// and Discard (always) to remove what is left.
-func StageExport(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) (*StagedExport, error) {
-	return stageExport(o, func(ref types.ImageReference) error {
-		return pushStored(ctx, store, sys, id, ref, o.ReportWriter)
-	})
 }
 
 // stageExport prepares the temporary sibling of o.Dest, lets write fill
@@ -149,9 +127,10 @@ func stagingReference(archiveOut bool, path, refName string) (types.ImageReferen
 	return layout.NewReference(path, refName)
 }
 
-// pushStored copies the stored index id and all its instances to dest,
-// or, if id is a plain image, that image.
-func pushStored(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
+// copyFromStorage copies the stored index id and all its instances to
+// dest, or, if id is a plain image, that image. Layers are compressed as
+// sys and dest's transport say.
+func copyFromStorage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
 	isList, err := isStoredList(store, id)
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ func TestAssembleAndExportKeepOrder(t *testing.T) {
 	}
 	for _, asArchive := range []bool{false, true} {
 		dest := filepath.Join(t.TempDir(), "out")
-		if err := Export(ctx, store, sys, a.ID, ExportOptions{Dest: dest, RefName: "v1", Archive: asArchive}); err != nil {
+		if err := export(ctx, store, sys, a.ID, ExportOptions{Dest: dest, RefName: "v1", Archive: asArchive}); err != nil {
 			t.Fatal(err)
 		}
 		var ref types.ImageReference
@@ -120,7 +120,7 @@ func TestExportFailureLeavesDestination(t *testing.T) {
 	if err := os.WriteFile(marker, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := Export(context.Background(), store, sys, "0000000000000000000000000000000000000000000000000000000000000000", ExportOptions{Dest: dest})
+	err := export(context.Background(), store, sys, "0000000000000000000000000000000000000000000000000000000000000000", ExportOptions{Dest: dest})
 	if err == nil {
 		t.Fatal("export of a missing index succeeded")
 	}
@@ -148,7 +148,7 @@ func TestExportReplacesExistingLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := Export(ctx, store, sys, a.ID, ExportOptions{Dest: dest}); err != nil {
+	if err := export(ctx, store, sys, a.ID, ExportOptions{Dest: dest}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dest, "stale")); !os.IsNotExist(err) {
@@ -199,4 +199,20 @@ func TestCheckExportDest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// export writes the stored index (or image) id to o.Dest as a build does:
+// staged once, exported from the staging copy, moved into place.
+func export(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o ExportOptions) error {
+	p, err := Stage(ctx, store, sys, id, StageOptions{})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	st, err := p.Export(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer st.Discard()
+	return st.Commit()
 }

@@ -66,30 +66,29 @@ func Inspect(ctx context.Context, ref types.ImageReference, sys *types.SystemCon
 		}
 		return in, nil
 	}
-	p, err := configPlatform(ctx, sys, src)
+	p, err := configPlatform(ctx, sys, src, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading config of %s: %w", name, err)
 	}
-	in.Platform = p
+	if p.OS != "" || p.Architecture != "" {
+		in.Platform = &p
+	}
 	return in, nil
 }
 
-// configPlatform returns the os/architecture/variant recorded in the
-// config of the single image src, or nil when the config records none.
-func configPlatform(ctx context.Context, sys *types.SystemContext, src types.ImageSource) (*specs.Platform, error) {
-	img, err := image.FromUnparsedImage(ctx, sys, image.UnparsedInstance(src, nil))
+// configPlatform returns the os, architecture, variant, os.version and
+// os.features recorded in the config of src's image (or of its entry
+// instance, if src is an index).
+func configPlatform(ctx context.Context, sys *types.SystemContext, src types.ImageSource, instance *digest.Digest) (specs.Platform, error) {
+	img, err := image.FromUnparsedImage(ctx, sys, image.UnparsedInstance(src, instance))
 	if err != nil {
-		return nil, err
+		return specs.Platform{}, err
 	}
 	cfg, err := img.OCIConfig(ctx)
 	if err != nil {
-		return nil, err
+		return specs.Platform{}, err
 	}
-	p := specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}
-	if p.OS == "" && p.Architecture == "" {
-		return nil, nil
-	}
-	return &p, nil
+	return specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion, OSFeatures: cfg.OSFeatures}, nil
 }
 
 // WriteTable writes the inspection as docker buildx imagetools inspect

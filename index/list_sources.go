@@ -200,7 +200,7 @@ func resolveDuplicates(old, cands []candidate, replace bool) ([]digest.Digest, [
 }
 
 // addTo adds the candidate to list, recording its source for pushes, and
-// sets its normalised platform.
+// makes its entry's platform that of its image config (setPlatform).
 func (c candidate) addTo(ctx context.Context, sys *types.SystemContext, list manifests.List) error {
 	choice := sys
 	if c.fromIndex {
@@ -221,7 +221,14 @@ func (c candidate) addTo(ctx context.Context, sys *types.SystemContext, list man
 	if c.platform.OS == "" {
 		return nil
 	}
-	return setPlatform(list, d, c.platform)
+	var instance *digest.Digest
+	if c.fromIndex {
+		instance = &d
+	}
+	if err := setPlatform(ctx, sys, list, d, c.ref, instance); err != nil {
+		return fmt.Errorf("recording the platform of %s of %s: %w", c.label(), c.source, Explain(err, c.source))
+	}
+	return nil
 }
 
 // label names the candidate's platform, or its digest if it has none.

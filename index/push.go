@@ -38,6 +38,10 @@ type PushOptions struct {
 	Retry *uint
 	// DigestFile, if set, receives the pushed index's digest.
 	DigestFile string
+	// Compression of layers written anew (those from local storage, or all
+	// of them when Format is set); default gzip, blobs already in that
+	// format are kept as they are.
+	Compression Compression
 	// ReportWriter receives copy progress; nil means silence.
 	ReportWriter io.Writer
 }
@@ -52,6 +56,9 @@ type PushOptions struct {
 // leaves the tag as it was. It returns the digest of the index as written.
 func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, name string, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
 	if _, err := listType(opts.Format); err != nil {
+		return "", err
+	}
+	if err := opts.Compression.Validate(); err != nil {
 		return "", err
 	}
 	s, err := openList(store, name)
@@ -79,20 +86,25 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 }
 
 // push copies the index to dest with containers/image, converting it to
-// opts.Format; the index is written after its images.
+// opts.Format and compressing layers as opts.Compression says (dir:
+// destinations too, for staging); the index is written after its images.
 func (s *stored) push(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions, report io.Writer) (digest.Digest, error) {
 	mime, err := listType(opts.Format)
 	if err != nil {
 		return "", err
 	}
+	if sys, err = opts.Compression.apply(sys, true); err != nil {
+		return "", err
+	}
 	retries := retryCount(opts.Retry)
 	_, d, err := s.list.Push(ctx, dest, manifests.PushOptions{
-		Store:              store,
-		SystemContext:      sys,
-		ImageListSelection: cp.CopyAllImages,
-		ReportWriter:       report,
-		ManifestType:       mime,
-		MaxRetries:         &retries,
+		Store:                  store,
+		SystemContext:          sys,
+		ImageListSelection:     cp.CopyAllImages,
+		ReportWriter:           report,
+		ManifestType:           mime,
+		MaxRetries:             &retries,
+		ForceCompressionFormat: opts.Compression.Format != "",
 	})
 	return d, err
 }
@@ -100,11 +112,11 @@ func (s *stored) push(ctx context.Context, store storage.Store, sys *types.Syste
 // pushStaged converts the index into a staging copy in opts.Format, then
 // pushes the staged bytes to dest in dependency order, as build does.
 func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
-	p, err := stagePush(store, sys, PushStoredOptions{ReportWriter: opts.ReportWriter, Retry: int(retryCount(opts.Retry))},
-		func(ref types.ImageReference) error {
-			_, err := s.push(ctx, store, sys, ref, opts, nil)
-			return err
-		})
+	so := StageOptions{Compression: opts.Compression, ReportWriter: opts.ReportWriter, Retry: int(retryCount(opts.Retry))}
+	p, err := stage(store, sys, so, func(ref types.ImageReference, _ *types.SystemContext) error {
+		_, err := s.push(ctx, store, sys, ref, opts, nil)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("staging for push: %w", err)
 	}

@@ -33,6 +33,7 @@ type buildFlags struct {
 func newBuildCommand(g *globalOptions) *cli.Command {
 	f := &buildFlags{}
 	regFlags, reg := newRegistryFlags("")
+	compFlags, comp := newCompressionFlags("compress layers of every output with `FORMAT`: gzip, zstd or zstd:chunked (default gzip)")
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -52,13 +53,14 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, regFlags...),
+		}, append(compFlags, regFlags...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
 			opts.Registry = reg.options(c)
+			opts.Compression = comp.options()
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}

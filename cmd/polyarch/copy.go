@@ -25,12 +25,14 @@ type copyFlags struct {
 	Quiet      bool
 	// Registry access for both sides, and overrides for each.
 	both, src, dst *registryFlags
+	comp           *compressionFlags
 }
 
 // newCopyCommand returns `polyarch copy`.
 func newCopyCommand(g *globalOptions) *cli.Command {
 	f := &copyFlags{}
-	var both, src, dst []cli.Flag
+	var both, src, dst, comp []cli.Flag
+	comp, f.comp = newCompressionFlags("recompress every layer not already in `FORMAT`: gzip, zstd or zstd:chunked (default: keep blobs as they are)")
 	both, f.both = newRegistryFlags("")
 	src, f.src = newRegistryFlags("src-")
 	dst, f.dst = newRegistryFlags("dest-")
@@ -41,17 +43,18 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 		Description: "SOURCE and DESTINATION are docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
 			"containers-storage:NAME, or a bare name (local storage if it holds it, else its registry).\n" +
 			"By default every platform is copied and every digest is kept. With --platform, the\n" +
-			"destination gets a rewritten index of those platforms only, with a new digest.\n" +
+			"destination gets a rewritten index of those platforms only, with a new digest; their\n" +
+			"image manifests and blobs are kept byte for byte. --compression-format recompresses.\n" +
 			"--tls-verify, --cert-dir, --authfile and --creds apply to both sides; the src- and dest-\n" +
 			"forms override them for one side.",
-		Flags: append(append(append([]cli.Flag{
+		Flags: append(append(append(append([]cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "copy every platform, keeping every digest (the default)", Destination: &f.All},
 			&cli.StringSliceFlag{Name: "platform", Usage: "copy only `OS/ARCH[/VARIANT]`, comma list or repeated", Destination: &f.Platforms},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "convert manifests to `FORMAT`: oci or v2s2 (default: keep them)", Destination: &f.Format},
 			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of what was written at DESTINATION to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a copy failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
-		}, both...), src...), dst...),
+		}, comp...), both...), src...), dst...),
 		Action: func(c *cli.Context) error { return f.run(c, g) },
 	}
 }
@@ -101,11 +104,11 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 	if len(f.Platforms.Value()) == 0 {
 		platforms = nil
 	}
-	if f.Format != "" && f.Format != index.FormatOCI && f.Format != index.FormatV2S2 {
-		return index.CopyOptions{}, fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
-	}
 	retry := f.Retry
-	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Retry: &retry, DigestFile: f.DigestFile}
+	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile}
+	if err := opts.Validate(); err != nil {
+		return index.CopyOptions{}, err
+	}
 	if !f.Quiet {
 		opts.ReportWriter = g.Stderr
 	}

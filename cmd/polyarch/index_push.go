@@ -16,6 +16,7 @@ type pushFlags struct {
 	DigestFile string
 	Retry      uint
 	Quiet      bool
+	comp       *compressionFlags
 	// opts, name and dest are the parsed flags and arguments.
 	opts index.PushOptions
 	name string
@@ -26,6 +27,8 @@ type pushFlags struct {
 func newIndexPushCommand(g *globalOptions) *cli.Command {
 	f := &pushFlags{}
 	regFlags, reg := newRegistryFlags("")
+	compFlags, comp := newCompressionFlags("compress layers with `FORMAT`: gzip, zstd or zstd:chunked (default: gzip for layers from local storage; others kept as they are)")
+	f.comp = comp
 	return &cli.Command{
 		Name:      "push",
 		Usage:     "push an index from local storage, with every image it lists",
@@ -39,7 +42,7 @@ func newIndexPushCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed index's digest to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a push failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress, only the digest", Destination: &f.Quiet},
-		}, regFlags...),
+		}, append(compFlags, regFlags...)...),
 		Action: indexAction{min: 1, max: 2, reg: reg, check: func(args []string) error { return f.parse(args, g) },
 			run: func(c *cli.Context, l *localStore, _ []string) error {
 				d, err := index.Push(c.Context, l.store, l.sys, f.name, f.dest, f.opts)
@@ -62,7 +65,10 @@ func (f *pushFlags) parse(args []string, g *globalOptions) error {
 		return fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
 	}
 	retry := f.Retry
-	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry}
+	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry, Compression: f.comp.options()}
+	if err := f.opts.Compression.Validate(); err != nil {
+		return err
+	}
 	if !f.Quiet {
 		f.opts.ReportWriter = g.Stderr
 	}

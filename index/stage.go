@@ -1,0 +1,131 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	digest "github.com/opencontainers/go-digest"
+	"go.podman.io/common/pkg/retry"
+	cp "go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/directory"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+)
+
+// StageOptions configures Stage.
+type StageOptions struct {
+	// Compression of the layers written to the staging copy; default gzip.
+	Compression Compression
+	// ReportWriter receives progress lines; nil means silence.
+	ReportWriter io.Writer
+	// Retry is how many times a failed push is retried, with backoff;
+	// 0 means none (callers usually pass DefaultRetry).
+	Retry int
+}
+
+// Staged is an index or image read out of local storage once, with its
+// layers compressed, into a directory next to the store. Every output is
+// written from it byte for byte: OCI layouts and archives (Export) and
+// registries, in two phases (PushContent for every registry, then
+// PushTag), so all of them hold the very same digests.
+type Staged struct {
+	tmp string
+	ref types.ImageReference
+	sys *types.SystemContext
+	o   StageOptions
+}
+
+// Stage writes the stored index or image id, compressed as
+// o.Compression says, to a staging directory. Call Close when done.
+func Stage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o StageOptions) (*Staged, error) {
+	p, err := stage(store, sys, o, func(ref types.ImageReference, sys *types.SystemContext) error {
+		return copyFromStorage(ctx, store, sys, id, ref, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("staging %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// stage creates the staging directory and lets write fill it through a
+// dir: reference and a system context that compresses as o says.
+func stage(store storage.Store, sys *types.SystemContext, o StageOptions, write func(types.ImageReference, *types.SystemContext) error) (*Staged, error) {
+	compressing, err := o.Compression.apply(sys, true)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-stage-")
+	if err != nil {
+		return nil, fmt.Errorf("creating staging directory: %w", err)
+	}
+	p := &Staged{tmp: tmp, sys: sys, o: o}
+	if p.ref, err = directory.NewReference(tmp); err == nil {
+		err = write(p.ref, compressing)
+	}
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Export stages an OCI output from the staged bytes, byte for byte, next
+// to o.Dest; Commit the result to move it into place.
+func (p *Staged) Export(ctx context.Context, o ExportOptions) (*StagedExport, error) {
+	return stageExport(o, func(dest types.ImageReference) error {
+		policy, err := policyContext(p.sys)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = policy.Destroy() }()
+		_, err = cp.Image(ctx, policy, dest, p.ref, &cp.Options{
+			ImageListSelection: cp.CopyAllImages, PreserveDigests: true,
+			SourceCtx: p.sys, DestinationCtx: p.sys, ReportWriter: o.ReportWriter,
+		})
+		return err
+	})
+}
+
+// PushContent uploads every blob, then every child manifest by digest, to
+// dest; dest's tag is not touched.
+func (p *Staged) PushContent(ctx context.Context, dest types.ImageReference) error {
+	return p.retry(ctx, dest, func() error {
+		t, err := openTransfer(ctx, p.sys, p.ref, nil)
+		if err != nil {
+			return err
+		}
+		defer t.close()
+		return t.sendContent(ctx, p.sys, dest, p.o.ReportWriter)
+	})
+}
+
+// PushTag writes the index (or image manifest) under dest's tag and
+// returns its digest. Call it after PushContent succeeded for dest.
+func (p *Staged) PushTag(ctx context.Context, dest types.ImageReference) (digest.Digest, error) {
+	var d digest.Digest
+	err := p.retry(ctx, dest, func() error {
+		t, err := openTransfer(ctx, p.sys, p.ref, nil)
+		if err != nil {
+			return err
+		}
+		defer t.close()
+		d, err = t.sendTop(ctx, p.sys, dest, p.o.ReportWriter)
+		return err
+	})
+	return d, err
+}
+
+// Close removes the staging directory.
+func (p *Staged) Close() {
+	_ = os.RemoveAll(p.tmp)
+}
+
+// retry runs f with the configured retries and explains its failure.
+func (p *Staged) retry(ctx context.Context, dest types.ImageReference, f func() error) error {
+	if err := retry.IfNecessary(ctx, f, &retry.Options{MaxRetry: p.o.Retry}); err != nil {
+		return fmt.Errorf("pushing to %s: %w", transportName(dest), Explain(err, transportName(dest)))
+	}
+	return nil
+}
