@@ -68,7 +68,8 @@ func (f *listFixture) sources(names ...string) []types.ImageReference {
 	return out
 }
 
-// entryPlatforms formats the platforms of l's entries.
+// entryPlatformNames formats the platforms of l's entries as they are
+// recorded: each its image config's, so the fixtures' arm64 is arm64/v8.
 func entryPlatformNames(l *List) []string {
 	var out []string
 	for _, e := range l.Entries {
@@ -87,14 +88,14 @@ func TestCreate(t *testing.T) {
 		err  []string
 	}{
 		{name: "single images in argument order", srcs: []string{"s390x", "amd64"}, want: []string{"linux/s390x", "linux/amd64"}},
-		{name: "an index contributes every platform", srcs: []string{"3arch"}, want: []string{"linux/amd64", "linux/arm64", "linux/s390x"}},
-		{name: "attestations are skipped", srcs: []string{"with-attestation", "arm64"}, want: []string{"linux/amd64", "linux/arm64"}},
-		{name: "an index in local storage", srcs: []string{"stored", "arm64"}, want: []string{"linux/s390x", "linux/amd64", "linux/arm64"}},
+		{name: "an index contributes every platform", srcs: []string{"3arch"}, want: []string{"linux/amd64", "linux/arm64/v8", "linux/s390x"}},
+		{name: "attestations are skipped", srcs: []string{"with-attestation", "arm64"}, want: []string{"linux/amd64", "linux/arm64/v8"}},
+		{name: "an index in local storage", srcs: []string{"stored", "arm64"}, want: []string{"linux/s390x", "linux/amd64", "linux/arm64/v8"}},
 		{name: "a single image in a layout", srcs: []string{"amd64-single", "s390x"}, want: []string{"linux/amd64", "linux/s390x"}},
 		{name: "platform picks from indexes", srcs: []string{"amd64", "latest"}, opts: CreateOptions{AddOptions: AddOptions{Platforms: []specs.Platform{platforms.MustParse("linux/ppc64le"), platforms.MustParse("linux/arm/v7")}}},
 			want: []string{"linux/amd64", "linux/arm/v7", "linux/ppc64le"}},
 		{name: "duplicate platform", srcs: []string{"3arch", "arm64"}, err: []string{"linux/arm64 comes from both oci:", ":3arch and containers-storage:", "--replace"}},
-		{name: "replace keeps the later", srcs: []string{"3arch", "arm64"}, opts: CreateOptions{AddOptions: AddOptions{Replace: true}}, want: []string{"linux/amd64", "linux/s390x", "linux/arm64"}},
+		{name: "replace keeps the later", srcs: []string{"3arch", "arm64"}, opts: CreateOptions{AddOptions: AddOptions{Replace: true}}, want: []string{"linux/amd64", "linux/s390x", "linux/arm64/v8"}},
 		{name: "platform nobody offers", srcs: []string{"3arch"}, opts: CreateOptions{AddOptions: AddOptions{Platforms: []specs.Platform{platforms.MustParse("linux/riscv64")}}},
 			err: []string{"no source offers linux/riscv64", "has linux/amd64, linux/arm64, linux/s390x"}},
 	} {
@@ -153,7 +154,7 @@ func TestCreateExistingAndAmend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := entryPlatformNames(l); !reflect.DeepEqual(got, []string{"linux/amd64", "linux/arm64"}) {
+	if got := entryPlatformNames(l); !reflect.DeepEqual(got, []string{"linux/amd64", "linux/arm64/v8"}) {
 		t.Errorf("after --amend: %v", got)
 	}
 	if _, err := f.store.Image(first.ID); err == nil {
@@ -184,7 +185,7 @@ func TestRemove(t *testing.T) {
 		want      []string
 		err       []string
 	}{
-		{name: "by platform", sel: "linux/arm64", want: []string{"linux/amd64", "linux/s390x"}},
+		{name: "by platform", sel: "linux/arm64/v8", want: []string{"linux/amd64", "linux/s390x"}},
 		{name: "by platform alias", sel: "aarch64", want: []string{"linux/amd64", "linux/s390x"}},
 		{name: "by digest", sel: arm, want: []string{"linux/amd64", "linux/s390x"}},
 		{name: "by digest prefix", sel: arm[:19], want: []string{"linux/amd64", "linux/s390x"}},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/platforms"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -68,16 +69,15 @@ func (l layout) top() (specs.Index, specs.Descriptor, specs.Index) {
 	return top, desc, idx
 }
 
-// platforms returns the os/arch[/variant] of each index entry, in order.
+// platformsOf returns the normalised os/arch[/variant] of each index
+// entry, in order (linux/arm64/v8 is linux/arm64): which platforms an
+// index offers. TestIndexEntriesEqualConfigs checks the exact fields.
 func platformsOf(idx specs.Index) []string {
 	var out []string
 	for _, m := range idx.Manifests {
 		p := "<none>"
 		if m.Platform != nil {
-			p = m.Platform.OS + "/" + m.Platform.Architecture
-			if m.Platform.Variant != "" {
-				p += "/" + m.Platform.Variant
-			}
+			p = platforms.Format(platforms.Normalize(*m.Platform))
 		}
 		out = append(out, p)
 	}
