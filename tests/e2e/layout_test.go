@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/containerd/platforms"
+	"github.com/klauspost/compress/zstd"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -170,8 +171,8 @@ func (l layout) entry(idx specs.Index, i int, path string) (*tar.Header, string,
 	return nil, "", errors.New(path + " not found in any layer")
 }
 
-// fileInLayer looks for path in one gzip or plain tar layer; a nil header
-// means absent.
+// fileInLayer looks for path in one gzip, zstd or plain tar layer; a nil
+// header means absent.
 func (l layout) fileInLayer(d specs.Descriptor, path string) (*tar.Header, string, error) {
 	f, err := os.Open(l.blobPath(d.Digest.String()))
 	if err != nil {
@@ -179,12 +180,20 @@ func (l layout) fileInLayer(d specs.Descriptor, path string) (*tar.Header, strin
 	}
 	defer f.Close()
 	var r io.Reader = f
-	if strings.HasSuffix(d.MediaType, "gzip") {
+	switch {
+	case strings.HasSuffix(d.MediaType, "gzip"):
 		gz, err := gzip.NewReader(f)
 		if err != nil {
 			return nil, "", err
 		}
 		r = gz
+	case strings.HasSuffix(d.MediaType, "zstd"):
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			return nil, "", err
+		}
+		defer zr.Close()
+		r = zr
 	}
 	tr := tar.NewReader(r)
 	want := strings.TrimPrefix(path, "/")
