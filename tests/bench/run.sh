@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks polyarch against buildah, podman and skopeo measured in the
 # same run on the same inputs: a 3-platform build (linux/amd64, arm64,
-# s390x) from the offline busybox base, and a 3-platform copy registry to
-# registry and registry to OCI layout. Prints medians of N runs, their ratio
-# to the reference tool, and peak RSS. Run on demand: `make bench` (root).
+# s390x) from the offline busybox base, into local storage and pushed to a
+# loopback registry with gzip layers on both sides (like with like, checked),
+# and a 3-platform copy registry to registry and registry to OCI layout.
+# Prints medians of N runs, their ratio to the reference tool, and peak RSS. Run on demand: `make bench` (root).
 # Emulation for the reference tools comes from host handlers: those already
 # registered are used as they are, polyarch registers the missing ones for the
 # run, and only those are removed afterwards (binfmt_misc is unmounted again
@@ -80,7 +81,30 @@ S() { echo --root "$work/s/root" --runroot "$work/s/run" --storage-driver overla
 measure polyarch-build "$BIN" $(S) build --tls-verify=false --platform $PLATFORMS -t bench:1 "$ctx"
 measure buildah-build buildah $(S) build --isolation chroot --tls-verify=false --jobs 3 --platform $PLATFORMS --manifest bench:1 "$ctx"
 measure podman-build podman $(S) build --isolation chroot --tls-verify=false --jobs 3 --platform $PLATFORMS --manifest bench:1 "$ctx"
-"$BIN" --root "$work/keep/root" --runroot "$work/keep/run" build -q --tls-verify=false --platform $PLATFORMS -t "$REG/bench/src:1" --push "$ctx" >/dev/null
+# Build and push, gzip layers on both sides: polyarch says so explicitly;
+# buildah 1.28's `manifest push` has no --compression-format and pushes gzip.
+measure polyarch-push "$BIN" $(S) build --tls-verify=false --compression-format gzip --platform $PLATFORMS -t "$REG/bench/push-p:1" --push "$ctx"
+measure buildah-push sh -c "buildah $(S) build --isolation chroot --tls-verify=false --jobs 3 --platform $PLATFORMS --manifest bench:1 '$ctx' &&
+	buildah $(S) manifest push --all --tls-verify=false bench:1 docker://$REG/bench/push-b:1"
+# layer_types REF: the distinct layer media types of every image of an index.
+layer_types() {
+	skopeo inspect --raw --tls-verify=false "docker://$1" | python3 -c '
+import json, subprocess, sys
+repo = sys.argv[1].rsplit(":", 1)[0]
+types = set()
+for m in json.load(sys.stdin)["manifests"]:
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://%s@%s" % (repo, m["digest"])], capture_output=True, check=True).stdout
+    types.update(l["mediaType"] for l in json.loads(raw)["layers"])
+print(" ".join(sorted(types)))' "$1"
+}
+for ref in "$REG/bench/push-p:1" "$REG/bench/push-b:1"; do
+	types=$(layer_types "$ref")
+	case "$types" in
+	application/vnd.oci.image.layer.v1.tar+gzip | application/vnd.docker.image.rootfs.diff.tar.gzip) ;;
+	*) echo "bench: $ref has layers of type $types, not gzip only: the push comparison is not like with like" >&2; exit 1 ;;
+	esac
+done
+"$BIN" --root "$work/keep/root" --runroot "$work/keep/run" build -q --tls-verify=false --compression-format gzip --platform $PLATFORMS -t "$REG/bench/src:1" --push "$ctx" >/dev/null
 measure polyarch-copy "$BIN" copy -q --all --src-tls-verify=false --dest-tls-verify=false "docker://$REG/bench/src:1" "docker://$REG/bench/p$RANDOM:1"
 measure skopeo-copy skopeo copy -q --all --src-tls-verify=false --dest-tls-verify=false "docker://$REG/bench/src:1" "docker://$REG/bench/s$RANDOM:1"
 measure polyarch-copy-oci "$BIN" copy -q --all --src-tls-verify=false "docker://$REG/bench/src:1" "oci:$work/out:1"
@@ -91,5 +115,6 @@ row() { awk -v a="${SEC[$1]}" -v b="${SEC[$2]}" -v n="$1" -v r="$2" -v m="${RSS[
 echo "polyarch benchmarks, median of $N runs ($(nproc) cores, $(uname -r))"
 row polyarch-build buildah-build
 row polyarch-build podman-build
+row polyarch-push buildah-push
 row polyarch-copy skopeo-copy
 row polyarch-copy-oci skopeo-copy-oci
