@@ -30,9 +30,6 @@ type Compression struct {
 	Level *int
 }
 
-// CompressionFormats lists the valid values of Compression.Format.
-var CompressionFormats = []string{Gzip, Zstd, ZstdChunked}
-
 // Validate checks the format and the level against each other; its
 // errors name the flags (--compression-format, --compression-level).
 func (c Compression) Validate() error {

@@ -51,16 +51,6 @@ func (e Entry) String() string {
 	return e.Digest.String() + " " + emulation.FormatPlatform(e.Platform)
 }
 
-// LoadList reads the index that local storage knows as name (normalised
-// as podman does: "app:1" is localhost/app:1) or by image ID.
-func LoadList(store storage.Store, name string) (*List, error) {
-	l, err := openList(store, name)
-	if err != nil {
-		return nil, err
-	}
-	return l.summary()
-}
-
 // stored is an index loaded from local storage for reading or editing.
 type stored struct {
 	name  string

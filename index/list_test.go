@@ -115,9 +115,9 @@ func TestCreate(t *testing.T) {
 			if got := entryPlatformNames(l); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("entries %v, want %v", got, tc.want)
 			}
-			stored, err := LoadList(f.store, name)
+			stored, err := readList(f.store, name)
 			if err != nil || !reflect.DeepEqual(stored, l) {
-				t.Errorf("LoadList = %+v, %v; want %+v", stored, err, l)
+				t.Errorf("readList = %+v, %v; want %+v", stored, err, l)
 			}
 		})
 	}
@@ -147,7 +147,7 @@ func TestCreateExistingAndAmend(t *testing.T) {
 	wantError(t, err, "localhost/app:1 already exists", "--amend")
 	_, err = Create(ctx, f.store, f.sys, "app:1", f.sources("arm64", "amd64"), CreateOptions{Amend: true})
 	wantError(t, err, "linux/amd64 comes from both index localhost/app:1")
-	if l, err := LoadList(f.store, "app:1"); err != nil || l.ID != first.ID {
+	if l, err := readList(f.store, "app:1"); err != nil || l.ID != first.ID {
 		t.Fatalf("a failed amend changed the index: %+v, %v", l, err)
 	}
 	l, err := Create(ctx, f.store, f.sys, "app:1", f.sources("arm64"), CreateOptions{Amend: true})
@@ -245,4 +245,13 @@ func TestAnnotate(t *testing.T) {
 		_, err := Annotate(f.store, "app:1", tc.sel, tc.opts)
 		wantError(t, err, tc.err)
 	}
+}
+
+// readList reads the stored index name back, as index inspect does.
+func readList(store storage.Store, name string) (*List, error) {
+	l, err := openList(store, name)
+	if err != nil {
+		return nil, err
+	}
+	return l.summary()
 }

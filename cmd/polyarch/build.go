@@ -33,7 +33,7 @@ type buildFlags struct {
 func newBuildCommand(g *globalOptions) *cli.Command {
 	f := &buildFlags{}
 	regFlags, reg := newRegistryFlags("")
-	compFlags, comp := newCompressionFlags("compress layers of every output with `FORMAT`: gzip, zstd or zstd:chunked (default gzip)")
+	compFlags, comp := newCompressionFlags("compress the layers of every output (default gzip)")
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",

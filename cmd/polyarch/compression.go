@@ -12,13 +12,16 @@ type compressionFlags struct {
 	level  *int
 }
 
-// newCompressionFlags returns the flags and the values they fill;
-// formatUsage says what the default is for this command.
-func newCompressionFlags(formatUsage string) ([]cli.Flag, *compressionFlags) {
+// compressionFormats lists the values of --compression-format, for help.
+const compressionFormats = index.Gzip + ", " + index.Zstd + " or " + index.ZstdChunked
+
+// newCompressionFlags returns the flags and the values they fill; what
+// says what --compression-format compresses and its default.
+func newCompressionFlags(what string) ([]cli.Flag, *compressionFlags) {
 	f := &compressionFlags{}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "compression-format", Usage: formatUsage, Destination: &f.format},
-		&cli.IntFlag{Name: "compression-level", Usage: "compression `LEVEL`: gzip 0-9, zstd 1-22 (default: the format's)",
+		&cli.StringFlag{Name: "compression-format", Usage: what + ": `FORMAT` " + compressionFormats, Destination: &f.format},
+		&cli.IntFlag{Name: "compression-level", Usage: "compression `LEVEL`: gzip 0-9, zstd 1-22", DefaultText: "the format's",
 			Action: func(_ *cli.Context, n int) error { f.level = &n; return nil }},
 	}, f
 }

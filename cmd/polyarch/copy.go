@@ -32,7 +32,7 @@ type copyFlags struct {
 func newCopyCommand(g *globalOptions) *cli.Command {
 	f := &copyFlags{}
 	var both, src, dst, comp []cli.Flag
-	comp, f.comp = newCompressionFlags("recompress every layer not already in `FORMAT`: gzip, zstd or zstd:chunked (default: keep blobs as they are)")
+	comp, f.comp = newCompressionFlags("recompress every layer not already in that format (default: keep blobs as they are)")
 	both, f.both = newRegistryFlags("")
 	src, f.src = newRegistryFlags("src-")
 	dst, f.dst = newRegistryFlags("dest-")

@@ -27,7 +27,7 @@ type pushFlags struct {
 func newIndexPushCommand(g *globalOptions) *cli.Command {
 	f := &pushFlags{}
 	regFlags, reg := newRegistryFlags("")
-	compFlags, comp := newCompressionFlags("compress layers with `FORMAT`: gzip, zstd or zstd:chunked (default: gzip for layers from local storage; others kept as they are)")
+	compFlags, comp := newCompressionFlags("compress layers (default: gzip for those of local storage, others kept as they are)")
 	f.comp = comp
 	return &cli.Command{
 		Name:      "push",
