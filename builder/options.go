@@ -127,7 +127,7 @@ type PlatformImage struct {
 	Platform specs.Platform
 	// ImageID is the image's ID in local storage.
 	ImageID string
-	// Digest is the digest of the image's manifest.
+	// Digest is the digest of the image's manifest, as Result.Digest.
 	Digest string
 }
 
@@ -136,7 +136,9 @@ type Result struct {
 	// ID is what the tags name in local storage: the index of several
 	// platforms, or the image of a single platform.
 	ID string
-	// Digest is the digest of that index or image manifest.
+	// Digest is the digest of that index or image manifest as every
+	// output holds it (layers compressed); without outputs, as local
+	// storage holds it.
 	Digest string
 	// IndexID is the ID of the index (manifest list) in local storage; ""
 	// for a single platform.

@@ -27,7 +27,7 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 			_ = index.Discard(store, res.IndexID)
 		}
 	}
-	if err := writeOutputs(ctx, o, store, sys, res.ID, tags); err != nil {
+	if err := writeOutputs(ctx, o, store, sys, res, tags); err != nil {
 		discard()
 		return nil, err
 	}
@@ -67,16 +67,22 @@ func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 // layers; stages every OCI output from it and pushes every tag's content
 // from it; then writes the registry tags and moves the outputs into
 // place. Every output and registry gets the same bytes, read out of local
-// storage and compressed once.
-func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, id string, tags []string) error {
+// storage and compressed once; res then reports the digests they hold.
+func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, res *Result, tags []string) error {
 	if len(o.Outputs) == 0 {
 		return nil
 	}
-	p, err := index.Stage(ctx, store, sys, id, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry})
+	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry})
 	if err != nil {
 		return err
 	}
 	defer p.Close()
+	res.Digest = p.Digest().String()
+	if m := p.Manifests(); len(m) == len(res.Images) {
+		for i, d := range m {
+			res.Images[i].Digest = d.String()
+		}
+	}
 	staged, err := stageExports(ctx, o, p, tags)
 	defer func() {
 		for _, st := range staged {

@@ -113,7 +113,7 @@ func (s *stored) push(ctx context.Context, store storage.Store, sys *types.Syste
 // pushes the staged bytes to dest in dependency order, as build does.
 func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
 	so := StageOptions{Compression: opts.Compression, ReportWriter: opts.ReportWriter, Retry: int(retryCount(opts.Retry))}
-	p, err := stage(store, sys, so, func(ref types.ImageReference, _ *types.SystemContext) error {
+	p, err := stage(ctx, store, sys, so, func(ref types.ImageReference, _ *types.SystemContext) error {
 		_, err := s.push(ctx, store, sys, ref, opts, nil)
 		return err
 	})

@@ -31,16 +31,18 @@ type StageOptions struct {
 // registries, in two phases (PushContent for every registry, then
 // PushTag), so all of them hold the very same digests.
 type Staged struct {
-	tmp string
-	ref types.ImageReference
-	sys *types.SystemContext
-	o   StageOptions
+	tmp       string
+	ref       types.ImageReference
+	sys       *types.SystemContext
+	o         StageOptions
+	digest    digest.Digest
+	manifests []digest.Digest
 }
 
 // Stage writes the stored index or image id, compressed as
 // o.Compression says, to a staging directory. Call Close when done.
 func Stage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o StageOptions) (*Staged, error) {
-	p, err := stage(store, sys, o, func(ref types.ImageReference, sys *types.SystemContext) error {
+	p, err := stage(ctx, store, sys, o, func(ref types.ImageReference, sys *types.SystemContext) error {
 		return copyFromStorage(ctx, store, sys, id, ref, nil)
 	})
 	if err != nil {
@@ -51,7 +53,7 @@ func Stage(ctx context.Context, store storage.Store, sys *types.SystemContext, i
 
 // stage creates the staging directory and lets write fill it through a
 // dir: reference and a system context that compresses as o says.
-func stage(store storage.Store, sys *types.SystemContext, o StageOptions, write func(types.ImageReference, *types.SystemContext) error) (*Staged, error) {
+func stage(ctx context.Context, store storage.Store, sys *types.SystemContext, o StageOptions, write func(types.ImageReference, *types.SystemContext) error) (*Staged, error) {
 	compressing, err := o.Compression.apply(sys, true)
 	if err != nil {
 		return nil, err
@@ -64,12 +66,37 @@ func stage(store storage.Store, sys *types.SystemContext, o StageOptions, write 
 	if p.ref, err = directory.NewReference(tmp); err == nil {
 		err = write(p.ref, compressing)
 	}
+	if err == nil {
+		err = p.readDigests(ctx)
+	}
 	if err != nil {
 		p.Close()
 		return nil, err
 	}
 	return p, nil
 }
+
+// readDigests records the digests of the staged manifests.
+func (p *Staged) readDigests(ctx context.Context) error {
+	t, err := openTransfer(ctx, p.sys, p.ref, nil)
+	if err != nil {
+		return fmt.Errorf("reading the staged manifests: %w", err)
+	}
+	defer t.close()
+	p.digest = digest.FromBytes(t.top)
+	for _, c := range t.children {
+		p.manifests = append(p.manifests, c.digest)
+	}
+	return nil
+}
+
+// Digest returns the digest of the staged index (or image manifest):
+// what every output holds under its tag.
+func (p *Staged) Digest() digest.Digest { return p.digest }
+
+// Manifests returns the digests of the staged image manifests, in index
+// order; for a single image, its own.
+func (p *Staged) Manifests() []digest.Digest { return p.manifests }
 
 // Export stages an OCI output from the staged bytes, byte for byte, next
 // to o.Dest; Commit the result to move it into place.

@@ -49,9 +49,11 @@ func TestOutputsCompressed(t *testing.T) {
 			layoutDir, archive := filepath.Join(dir, "oci"), filepath.Join(dir, "app.tar")
 			args := append([]string{"build", "--tls-verify=false", "--platform", "linux/amd64,linux/arm64,linux/s390x", "-t", repo + ":1", "--push",
 				"-o", "type=oci,dest=" + layoutDir, "-o", "type=oci-archive,dest=" + archive}, tc.flags...)
-			mustSucceed(t, polyarch(t, s, append(args, ctxDir)...))
+			r := polyarch(t, s, append(args, ctxDir)...)
+			mustSucceed(t, r)
 			raw := skopeoRaw(t, "docker://"+repo+":1")
 			checkRegistryLayers(t, repo, raw, tc.want)
+			checkReportedDigests(t, r.Stderr, decodeIndex(t, raw))
 			unpacked := t.TempDir()
 			mustSucceed(t, runCmd(t, "", "tar", "-xf", archive, "-C", unpacked))
 			for _, d := range []string{layoutDir, unpacked} {
@@ -64,6 +66,24 @@ func TestOutputsCompressed(t *testing.T) {
 			checkArchLayout(t, layoutDir, []string{"linux/amd64", "linux/arm64", "linux/s390x"})
 			mustSucceed(t, podman(t, newStore(t), "pull", "--tls-verify=false", "--arch", "arm64", repo+":1"))
 		})
+	}
+}
+
+// checkReportedDigests asserts that the "[platform] digest" lines a
+// build prints name the manifests the index published holds, in order.
+func checkReportedDigests(t *testing.T, stderr string, idx specs.Index) {
+	t.Helper()
+	var got, want []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(f[0], "[linux/") && strings.HasPrefix(f[1], "sha256:") {
+			got = append(got, f[1])
+		}
+	}
+	for _, m := range idx.Manifests {
+		want = append(want, m.Digest.String())
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("build reported digests %v, the published index lists %v", got, want)
 	}
 }
 
