@@ -54,6 +54,15 @@ func (c Compression) Validate() error {
 	return nil
 }
 
+// checkFormat refuses zstd layers in Docker schema 2 manifests (manifest
+// format v2s2), which cannot describe them.
+func (c Compression) checkFormat(format string) error {
+	if format == FormatV2S2 && (c.Format == Zstd || c.Format == ZstdChunked) {
+		return fmt.Errorf("--compression-format %s needs OCI manifests: drop --format v2s2, or use --compression-format gzip", c.Format)
+	}
+	return nil
+}
+
 // apply returns a copy of sys asking containers/image for c when it
 // compresses a layer; with force, the dir: transport (staging)
 // compresses too. An empty Format compresses uncompressed layers with

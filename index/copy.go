@@ -104,6 +104,9 @@ func (opts CopyOptions) Validate() error {
 	if opts.Compression.Level != nil && opts.Compression.Format == "" {
 		return fmt.Errorf("--compression-level needs --compression-format: without it copy keeps every blob as it is")
 	}
+	if err := opts.Compression.checkFormat(opts.Format); err != nil {
+		return err
+	}
 	return opts.Compression.Validate()
 }
 

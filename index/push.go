@@ -46,6 +46,18 @@ type PushOptions struct {
 	ReportWriter io.Writer
 }
 
+// Validate checks the format and the compression before any work; its
+// errors name the flags.
+func (opts PushOptions) Validate() error {
+	if _, err := listType(opts.Format); err != nil {
+		return err
+	}
+	if err := opts.Compression.checkFormat(opts.Format); err != nil {
+		return err
+	}
+	return opts.Compression.Validate()
+}
+
 // Push copies the stored index name and every image it lists to dest
 // (docker://, oci:, oci-archive: or any other transport), converting
 // manifests to opts.Format. Blobs are read from where each entry was
@@ -55,10 +67,7 @@ type PushOptions struct {
 // manifest by digest, then the index under dest's tag last, so a failure
 // leaves the tag as it was. It returns the digest of the index as written.
 func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, name string, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
-	if _, err := listType(opts.Format); err != nil {
-		return "", err
-	}
-	if err := opts.Compression.Validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return "", err
 	}
 	s, err := openList(store, name)

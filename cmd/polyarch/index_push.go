@@ -66,7 +66,7 @@ func (f *pushFlags) parse(args []string, g *globalOptions) error {
 	}
 	retry := f.Retry
 	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry, Compression: f.comp.options()}
-	if err := f.opts.Compression.Validate(); err != nil {
+	if err := f.opts.Validate(); err != nil {
 		return err
 	}
 	if !f.Quiet {

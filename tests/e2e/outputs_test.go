@@ -174,6 +174,8 @@ func TestCompressionFlagsRejected(t *testing.T) {
 		{[]string{"copy", "--compression-format", "xz", fixtureIndex(), "oci:" + dest}, []string{"--compression-format", `"xz"`, "gzip, zstd or zstd:chunked"}},
 		{[]string{"copy", "--compression-level", "5", fixtureIndex(), "oci:" + dest}, []string{"--compression-level needs --compression-format"}},
 		{[]string{"index", "push", "--compression-format", "bzip2", "app:1", "oci:" + dest}, []string{"--compression-format", `"bzip2"`, "gzip, zstd or zstd:chunked"}},
+		{[]string{"index", "push", "--format", "v2s2", "--compression-format", "zstd", "app:1", "oci:" + dest}, []string{"--compression-format zstd needs OCI manifests"}},
+		{[]string{"copy", "--format", "v2s2", "--compression-format", "zstd:chunked", fixtureIndex(), "oci:" + dest}, []string{"--compression-format zstd:chunked needs OCI manifests"}},
 	} {
 		r := polyarch(t, s, tc.args...)
 		if r.Code != 125 {
