@@ -48,7 +48,7 @@ func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 			return nil, fmt.Errorf("adding %s image %s to the index: %w", emulation.FormatPlatform(inst.Platform), inst.ImageID, err)
 		}
 		if err := setPlatform(ctx, sys, list, d, ref, nil); err != nil {
-			return nil, fmt.Errorf("recording the platform of %s image %s: %w", platforms.Format(inst.Platform), inst.ImageID, err)
+			return nil, fmt.Errorf("recording the platform of %s image %s: %w", emulation.FormatPlatform(inst.Platform), inst.ImageID, err)
 		}
 		out.Manifests = append(out.Manifests, d)
 	}
