@@ -35,8 +35,9 @@ type CreateOptions struct {
 // Create stores in local storage a new index named name holding, in
 // argument order, the platform image of each single-image source and the
 // entries of each index source (see AddOptions.Platforms). Each entry's
-// platform comes from its source: the image's config, or the source
-// index's entry, normalised (linux/arm64/v8 is linux/arm64). Only
+// platform is exactly its image config's (os, architecture, variant,
+// os.version, os.features), as podman manifest add records it; platforms
+// are matched normalised (linux/arm64/v8 is linux/arm64). Only
 // manifests and configs are read; blobs are copied from the sources when
 // the index is pushed. The name is given to the index last, so a failure
 // leaves it as it was.
