@@ -38,6 +38,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 	sys.BigFilesTemporaryDir = work
+	if err := o.writeStdinContainerfile(work); err != nil {
+		return nil, err
+	}
 	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
 		return nil, err
 	}
@@ -51,7 +54,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return publish(ctx, &o, store, sys, images, tags)
+	res, err := publish(ctx, &o, store, sys, images, tags)
+	if err != nil {
+		return nil, err
+	}
+	return res, writeResultFiles(o.Metadata, store, res, tags)
 }
 
 // reportWriter returns where copy progress goes.

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -48,7 +49,13 @@ func parseContainerfile(path string) (*containerfile, error) {
 		return nil, fmt.Errorf("reading Containerfile: %w", err)
 	}
 	defer f.Close()
-	node, err := imagebuilder.ParseDockerfile(f)
+	return parseContainerfileFrom(path, f)
+}
+
+// parseContainerfileFrom parses a Containerfile read from r; path names
+// it in errors.
+func parseContainerfileFrom(path string, r io.Reader) (*containerfile, error) {
+	node, err := imagebuilder.ParseDockerfile(r)
 	if err != nil {
 		return nil, parserError(path, err)
 	}

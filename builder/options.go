@@ -107,6 +107,13 @@ type Options struct {
 	Stderr io.Writer
 	// Quiet suppresses step output.
 	Quiet bool
+	// Metadata is what the build sets on the result besides its content,
+	// and the files that describe the result.
+	Metadata MetadataOptions
+	// Inputs are what RUN, COPY and FROM read besides the build context.
+	Inputs InputOptions
+	// Time clamps the result's timestamps, for reproducible builds.
+	Time TimeOptions
 	// Plan is the build's plan, made by NewPlan from these options, so
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.
@@ -159,6 +166,9 @@ func (o *Options) resolveContainerfile() error {
 	if err != nil || !st.IsDir() {
 		return fmt.Errorf("build context %q is not a directory", o.ContextDir)
 	}
+	if o.Inputs.ContainerfileData != nil {
+		return nil
+	}
 	if o.Containerfile != "" {
 		if _, err := os.Stat(o.Containerfile); err != nil {
 			return fmt.Errorf("reading Containerfile %q: %w", o.Containerfile, err)
@@ -205,7 +215,7 @@ func (o *Options) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return o.validateFlags()
 }
 
 // validateOutput checks one output against the rest of the options.

@@ -21,7 +21,7 @@ func NewPlan(o *Options) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	cf, err := parseContainerfile(o.Containerfile)
+	cf, err := o.parseContainerfile()
 	if err != nil {
 		return nil, err
 	}

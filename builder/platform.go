@@ -91,8 +91,10 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	if err != nil {
 		return "", err
 	}
-	opts.AdditionalBuildContexts = imported
 	opts.PullPolicy = buildahPullPolicy(o, imported)
+	if opts.AdditionalBuildContexts, err = buildahContexts(ctx, o, store, sys, p, imported, opts.ReportWriter); err != nil {
+		return "", err
+	}
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
 	if err != nil {
 		return "", err
@@ -104,7 +106,7 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) define.BuildOptions {
 	platformSys := *sys
 	jobs := 1
-	return define.BuildOptions{
+	opts := define.BuildOptions{
 		ContextDirectory:        o.ContextDir,
 		PullPolicy:              pullPolicy(o.Pull),
 		Isolation:               define.IsolationChroot,
@@ -126,6 +128,8 @@ func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) defi
 		SkipUnusedStages:        types.OptionalBoolTrue,
 		MaxPullPushRetries:      o.Retry,
 	}
+	o.applyFlags(&opts)
+	return opts
 }
 
 // pullPolicy maps polyarch's pull policy to buildah's.

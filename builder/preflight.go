@@ -30,6 +30,10 @@ func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, 
 	if err != nil {
 		return nil, nil, err
 	}
+	named, err := parseBuildContexts(o.Inputs.BuildContexts)
+	if err != nil {
+		return nil, nil, err
+	}
 	var needs []baseNeed
 	var emulated []specs.Platform
 	seenNeed, seenEmu := map[string]bool{}, map[string]bool{}
@@ -47,9 +51,12 @@ func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, 
 				emulated = append(emulated, p)
 			}
 			for _, ref := range append([]string{s.Base}, s.From...) {
-				image := cf.expand(ref, o.BuildArgs, target)
+				image, isContext := contextImage(named, cf.expand(ref, o.BuildArgs, target))
+				if isContext && image == "" {
+					continue // a directory or URL: nothing to resolve
+				}
 				key := image + "|" + emulation.FormatPlatform(p)
-				if strings.EqualFold(image, "scratch") || cf.stageIndex(image, i) >= 0 || seenNeed[key] {
+				if strings.EqualFold(image, "scratch") || (!isContext && cf.stageIndex(image, i) >= 0) || seenNeed[key] {
 					continue
 				}
 				seenNeed[key] = true
@@ -130,6 +137,9 @@ func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *ty
 // baseReferences lists where a FROM name may be found, as buildah would
 // look for it under the pull policy.
 func baseReferences(o *Options, store storage.Store, name string) ([]types.ImageReference, error) {
+	if ref, ok, err := layoutContextReference(name); ok {
+		return []types.ImageReference{ref}, err
+	}
 	if index.HasTransport(name) {
 		t := alltransports.TransportFromImageName(name)
 		within := strings.SplitN(name, ":", 2)[1]

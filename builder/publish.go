@@ -22,6 +22,10 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 	if err != nil {
 		return nil, err
 	}
+	if err := annotateIndex(store, res, o.Metadata.IndexAnnotations); err != nil {
+		_ = index.Discard(store, res.IndexID)
+		return nil, err
+	}
 	discard := func() {
 		if res.IndexID != "" {
 			_ = index.Discard(store, res.IndexID)

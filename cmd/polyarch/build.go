@@ -34,6 +34,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	f := &buildFlags{}
 	regFlags, reg := newRegistryFlags("")
 	compFlags, comp := newCompressionFlags("compress the layers of every output (default gzip)")
+	extraFlags, extra := newBuildExtraFlags()
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -53,7 +54,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, append(compFlags, regFlags...)...),
+		}, append(append(compFlags, regFlags...), extraFlags...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
@@ -61,6 +62,9 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			}
 			opts.Registry = reg.options(c)
 			opts.Compression = comp.options()
+			if err := extra.apply(&opts, f.File); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}

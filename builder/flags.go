@@ -1,0 +1,55 @@
+package builder
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.podman.io/buildah/define"
+)
+
+// stdinContainerfileName names a Containerfile read from stdin in errors.
+const stdinContainerfileName = "<stdin>"
+
+// validateFlags checks the metadata, input and time options.
+func (o *Options) validateFlags() error {
+	if err := o.Metadata.validate(len(o.Platforms)); err != nil {
+		return err
+	}
+	if err := o.Inputs.validate(); err != nil {
+		return err
+	}
+	return o.Time.validate()
+}
+
+// applyFlags sets buildah's options from the metadata, input and time
+// options; the same for every platform.
+func (o *Options) applyFlags(opts *define.BuildOptions) {
+	o.Metadata.apply(opts)
+	o.Inputs.apply(opts)
+	o.Time.apply(opts)
+}
+
+// parseContainerfile parses the Containerfile, from its file or, for -f -,
+// from the content read from stdin.
+func (o *Options) parseContainerfile() (*containerfile, error) {
+	if o.Inputs.ContainerfileData != nil {
+		return parseContainerfileFrom(stdinContainerfileName, bytes.NewReader(o.Inputs.ContainerfileData))
+	}
+	return parseContainerfile(o.Containerfile)
+}
+
+// writeStdinContainerfile writes a Containerfile read from stdin into the
+// build's working directory, for buildah to read.
+func (o *Options) writeStdinContainerfile(work string) error {
+	if o.Inputs.ContainerfileData == nil {
+		return nil
+	}
+	p := filepath.Join(work, "Containerfile")
+	if err := os.WriteFile(p, o.Inputs.ContainerfileData, 0o600); err != nil {
+		return fmt.Errorf("writing the Containerfile read from stdin: %w", err)
+	}
+	o.Containerfile = p
+	return nil
+}

@@ -1,0 +1,217 @@
+package builder
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/index"
+	"go.podman.io/buildah/define"
+	buildahcli "go.podman.io/buildah/pkg/cli"
+	"go.podman.io/image/v5/manifest"
+	"go.podman.io/storage"
+)
+
+// ParseAnnotation splits an --annotation value into where it goes and
+// KEY=VALUE, as buildx spells it: KEY=VALUE and manifest:KEY=VALUE go on
+// every platform's manifest, index:KEY=VALUE on the index,
+// index,manifest:KEY=VALUE on both.
+func ParseAnnotation(s string) (onManifest, onIndex bool, kv string, err error) {
+	key, _, hasValue := strings.Cut(s, "=")
+	kinds, rest, prefixed := strings.Cut(key, ":")
+	if !prefixed {
+		kinds, rest = "manifest", key
+	}
+	if !hasValue || rest == "" {
+		return false, false, "", fmt.Errorf("invalid --annotation %q: use KEY=VALUE, manifest:KEY=VALUE or index:KEY=VALUE", s)
+	}
+	for _, k := range strings.Split(kinds, ",") {
+		switch k {
+		case "manifest":
+			onManifest = true
+		case "index":
+			onIndex = true
+		default:
+			return false, false, "", fmt.Errorf("invalid --annotation %q: unsupported type %q (use manifest or index, e.g. index:KEY=VALUE)", s, k)
+		}
+	}
+	_, kv, _ = strings.Cut(s, kinds+":")
+	if !prefixed {
+		kv = s
+	}
+	return onManifest, onIndex, kv, nil
+}
+
+// validate checks KEY=VALUE forms, and that index annotations have an
+// index to go on.
+func (m MetadataOptions) validate(platforms int) error {
+	for _, set := range []struct {
+		flag   string
+		values []string
+	}{{"--label", m.Labels}, {"--annotation", m.Annotations}, {"--annotation index:", m.IndexAnnotations}} {
+		for _, kv := range set.values {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				return fmt.Errorf("invalid %s %q: use KEY=VALUE", set.flag, kv)
+			}
+		}
+	}
+	for _, e := range m.Env {
+		if k, _, _ := strings.Cut(e, "="); k == "" {
+			return fmt.Errorf("invalid --env %q: use KEY=VALUE, or KEY to pass this environment's value", e)
+		}
+	}
+	if len(m.IndexAnnotations) > 0 && platforms < 2 {
+		return fmt.Errorf("--annotation index:KEY=VALUE needs an index, and one platform is published as a plain image: build two platforms or more, or use manifest:KEY=VALUE")
+	}
+	return nil
+}
+
+// apply sets labels, environment and manifest annotations in buildah's
+// options; a bare --env KEY takes this process's value, as in buildah.
+func (m MetadataOptions) apply(opts *define.BuildOptions) {
+	opts.Labels = m.Labels
+	opts.UnsetLabels = m.UnsetLabels
+	opts.Annotations = m.Annotations
+	opts.Envs = buildahcli.LookupEnvVarReferences(m.Env, os.Environ())
+}
+
+// Descriptor is a manifest's media type, digest and size, as OCI
+// descriptors and buildx's containerimage.descriptor have them.
+type Descriptor struct {
+	MediaType string        `json:"mediaType"`
+	Digest    digest.Digest `json:"digest"`
+	Size      int64         `json:"size"`
+}
+
+// PlatformMetadata describes one platform's image in BuildMetadata.
+type PlatformMetadata struct {
+	Platform     string        `json:"platform"`
+	Digest       digest.Digest `json:"containerimage.digest"`
+	ConfigDigest digest.Digest `json:"containerimage.config.digest"`
+	Descriptor   Descriptor    `json:"containerimage.descriptor"`
+}
+
+// BuildMetadata is what --metadata-file receives, with buildx's key names:
+// the result (the index, or the image of a single platform), its names,
+// and each platform's image in requested order.
+type BuildMetadata struct {
+	Digest       digest.Digest      `json:"containerimage.digest"`
+	Descriptor   Descriptor         `json:"containerimage.descriptor"`
+	ConfigDigest digest.Digest      `json:"containerimage.config.digest,omitempty"`
+	Name         string             `json:"image.name,omitempty"`
+	Platforms    []PlatformMetadata `json:"polyarch.platforms"`
+}
+
+// writeResultFiles writes --iidfile and --metadata-file, after everything
+// was published.
+func writeResultFiles(m MetadataOptions, store storage.Store, res *Result, tags []string) error {
+	if m.IIDFile != "" {
+		if err := writeFileAtomic(m.IIDFile, []byte(res.Digest)); err != nil {
+			return fmt.Errorf("writing --iidfile: %w", err)
+		}
+	}
+	if m.MetadataFile == "" {
+		return nil
+	}
+	md, err := describeResult(store, res, tags)
+	if err != nil {
+		return fmt.Errorf("writing --metadata-file: %w", err)
+	}
+	b, err := json.MarshalIndent(md, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(m.MetadataFile, append(b, '\n')); err != nil {
+		return fmt.Errorf("writing --metadata-file: %w", err)
+	}
+	return nil
+}
+
+// describeResult reads the stored manifests of the result.
+func describeResult(store storage.Store, res *Result, tags []string) (*BuildMetadata, error) {
+	md := &BuildMetadata{Digest: digest.Digest(res.Digest), Name: strings.Join(tags, ",")}
+	for _, img := range res.Images {
+		desc, cfg, err := storedManifest(store, img.ImageID, digest.Digest(img.Digest))
+		if err != nil {
+			return nil, err
+		}
+		md.Platforms = append(md.Platforms, PlatformMetadata{
+			Platform: emulation.FormatPlatform(img.Platform), Digest: desc.Digest, ConfigDigest: cfg, Descriptor: desc,
+		})
+	}
+	if res.IndexID == "" {
+		md.Descriptor, md.ConfigDigest = md.Platforms[0].Descriptor, md.Platforms[0].ConfigDigest
+		return md, nil
+	}
+	desc, _, err := storedManifest(store, res.IndexID, md.Digest)
+	md.Descriptor = desc
+	return md, err
+}
+
+// storedManifest returns the descriptor of the manifest want of a stored
+// image or index and, for an image, its config digest.
+func storedManifest(store storage.Store, id string, want digest.Digest) (Descriptor, digest.Digest, error) {
+	raw, err := store.ImageBigData(id, storage.ImageDigestBigDataKey)
+	if err != nil {
+		return Descriptor{}, "", fmt.Errorf("reading manifest of %s: %w", id, err)
+	}
+	if got := digest.FromBytes(raw); got != want {
+		return Descriptor{}, "", fmt.Errorf("manifest of %s has digest %s, expected %s", id, got, want)
+	}
+	mime := manifest.GuessMIMEType(raw)
+	desc := Descriptor{MediaType: mime, Digest: want, Size: int64(len(raw))}
+	if manifest.MIMETypeIsMultiImage(mime) {
+		return desc, "", nil
+	}
+	m, err := manifest.FromBlob(raw, mime)
+	if err != nil {
+		return Descriptor{}, "", fmt.Errorf("parsing manifest of %s: %w", id, err)
+	}
+	return desc, m.ConfigInfo().Digest, nil
+}
+
+// writeFileAtomic writes data to path through a temporary sibling, so a
+// reader never sees a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// annotateIndex sets the index annotations (--annotation index:K=V) on the
+// assembled, still untagged index, which gets a new ID and digest.
+func annotateIndex(store storage.Store, res *Result, kvs []string) error {
+	if len(kvs) == 0 || res.IndexID == "" {
+		return nil
+	}
+	ann := map[string]string{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		ann[k] = v
+	}
+	l, err := index.Annotate(store, res.IndexID, "", index.AnnotateOptions{Annotations: ann})
+	if err != nil {
+		return err
+	}
+	res.ID, res.IndexID = l.ID, l.ID
+	res.Digest, res.IndexDigest = l.Digest.String(), l.Digest.String()
+	return nil
+}
