@@ -83,6 +83,9 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	defer out.Flush()
 	defer errw.Flush()
 	opts := buildahOptions(o, sys, p)
+	if ann := o.Plan.baseNameAnnotation(o, p); ann != "" {
+		opts.Annotations = append([]string{ann}, opts.Annotations...)
+	}
 	opts.Out, opts.Err, opts.ReportWriter = out, errw, errw
 	if o.Quiet {
 		opts.Out, opts.ReportWriter = io.Discard, nil

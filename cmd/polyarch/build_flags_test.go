@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBuildFlagsRejectBadValues checks that every bad value of the
+// metadata, input and time flags exits 125 with a message naming the
+// flag, before any work (no store is created).
+func TestBuildFlagsRejectBadValues(t *testing.T) {
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Containerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	t.Setenv("SSH_AUTH_SOCK", "")
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"label without value", []string{"--label", "novalue"}, "--label"},
+		{"empty env key", []string{"--env", "=x"}, "--env"},
+		{"annotation type", []string{"--annotation", "manifest-descriptor:k=v"}, "--annotation"},
+		{"index annotation, one platform", []string{"--annotation", "index:k=v"}, "needs an index"},
+		{"secret syntax", []string{"--secret", "tok"}, "--secret"},
+		{"secret file missing", []string{"--secret", "id=tok,src=/nonexistent/secret"}, "--secret"},
+		{"ssh without agent", []string{"--ssh", "default"}, "--ssh"},
+		{"build-context syntax", []string{"--build-context", "nodir"}, "--build-context"},
+		{"build-context missing dir", []string{"--build-context", "x=/nonexistent/dir"}, "--build-context"},
+		{"ignorefile missing", []string{"--ignorefile", "/nonexistent/ignore"}, "--ignorefile"},
+		{"network none", []string{"--network", "none"}, "--network none"},
+		{"network private", []string{"--network", "private"}, "--network private"},
+		{"network name", []string{"--network", "podman"}, "--network"},
+		{"add-host syntax", []string{"--add-host", "db=1.2.3.4"}, "--add-host"},
+		{"add-host ip", []string{"--add-host", "db:999.1.1.1"}, "--add-host"},
+		{"volume", []string{"-v", "relative:/x"}, "--volume"},
+		{"ulimit type", []string{"--ulimit", "bogus=1"}, "--ulimit"},
+		{"ulimit value", []string{"--ulimit", "nofile=many"}, "--ulimit"},
+		{"cap-add", []string{"--cap-add", "NOT_A_CAP"}, "--cap-add"},
+		{"cap-drop", []string{"--cap-drop", "chown,BOGUS"}, "--cap-drop"},
+		{"epoch not a number", []string{"--source-date-epoch", "yesterday"}, "--source-date-epoch"},
+		{"timestamp negative", []string{"--timestamp", "-5"}, "--timestamp"},
+		{"timestamp and epoch", []string{"--timestamp", "1", "--source-date-epoch", "1"}, "mutually exclusive"},
+		{"rewrite without epoch", []string{"--rewrite-timestamp"}, "--rewrite-timestamp needs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One platform: index annotations need two; nothing else depends on it.
+			args := []string{"--root", root, "build", "--platform", "linux/amd64"}
+			code, _, stderr := runApp(t, append(append(args, tc.args...), ctxDir)...)
+			if code != 125 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q: want 125 and %q", code, stderr, tc.want)
+			}
+			if _, err := os.Stat(root); err == nil {
+				t.Fatalf("a usage error created the store %s", root)
+			}
+		})
+	}
+}
+
+// TestStdinContainerfile checks -f -: the content read, its hand-over to
+// a re-executed copy, and the refusal of an empty stdin.
+func TestStdinContainerfile(t *testing.T) {
+	t.Setenv(stdinContainerfileEnv, "")
+	data, err := stdinContainerfile(strings.NewReader("FROM scratch\n"))
+	if err != nil || string(data) != "FROM scratch\n" || os.Getenv(stdinContainerfileEnv) != "FROM scratch\n" {
+		t.Fatalf("stdinContainerfile = %q, %v; env %q", data, err, os.Getenv(stdinContainerfileEnv))
+	}
+	if _, err := stdinContainerfile(strings.NewReader(" \n")); err == nil || !strings.Contains(err.Error(), "-f -") {
+		t.Errorf("empty stdin: error %v, want one naming -f -", err)
+	}
+	big := strings.Repeat("#", maxStdinContainerfile+1)
+	if _, err := stdinContainerfile(strings.NewReader(big)); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("oversized stdin: error %v", err)
+	}
+}
