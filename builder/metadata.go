@@ -64,6 +64,11 @@ func (m MetadataOptions) validate(platforms int) error {
 			return fmt.Errorf("invalid --env %q: use KEY=VALUE, or KEY to pass this environment's value", e)
 		}
 	}
+	for flag, path := range map[string]string{"--iidfile": m.IIDFile, "--metadata-file": m.MetadataFile} {
+		if st, err := os.Stat(filepath.Dir(path)); path != "" && (err != nil || !st.IsDir()) {
+			return fmt.Errorf("invalid %s %q: directory %s does not exist", flag, path, filepath.Dir(path))
+		}
+	}
 	if len(m.IndexAnnotations) > 0 && platforms < 2 {
 		return fmt.Errorf("--annotation index:KEY=VALUE needs an index, and one platform is published as a plain image: build two platforms or more, or use manifest:KEY=VALUE")
 	}

@@ -27,6 +27,8 @@ func TestBuildFlagsRejectBadValues(t *testing.T) {
 		{"empty env key", []string{"--env", "=x"}, "--env"},
 		{"annotation type", []string{"--annotation", "manifest-descriptor:k=v"}, "--annotation"},
 		{"index annotation, one platform", []string{"--annotation", "index:k=v"}, "needs an index"},
+		{"iidfile dir missing", []string{"--iidfile", "/nonexistent/dir/iid"}, "--iidfile"},
+		{"metadata-file dir missing", []string{"--metadata-file", "/nonexistent/dir/md.json"}, "--metadata-file"},
 		{"secret syntax", []string{"--secret", "tok"}, "--secret"},
 		{"secret file missing", []string{"--secret", "id=tok,src=/nonexistent/secret"}, "--secret"},
 		{"ssh without agent", []string{"--ssh", "default"}, "--ssh"},

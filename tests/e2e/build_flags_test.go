@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -30,6 +32,7 @@ COPY --from=extra greeting.txt /greeting.txt
 COPY --from=tools /bin/busybox /tools-busybox
 COPY . /ctx/
 RUN --mount=type=secret,id=filetok --mount=type=secret,id=envtok cat /run/secrets/filetok /run/secrets/envtok | wc -c > /secret-len.txt
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent > /ssh.txt
 RUN cat /etc/hosts > /hosts.txt && ulimit -n > /nofile.txt && grep CapEff /proc/self/status > /caps.txt && cat /mnt/vol/data.txt > /vol.txt
 `
 
@@ -61,7 +64,8 @@ func runFlagsBuild(t *testing.T) flagsBuild {
 	writeTemp(t, vol, "data.txt", "from a volume\n")
 	b := flagsBuild{store: s, out: filepath.Join(dir, "out"), iid: filepath.Join(dir, "iid"), metadata: filepath.Join(dir, "md.json"), repo: env.Registry + "/flags"}
 	stdin := writeTemp(t, dir, "Containerfile", fmt.Sprintf(flagsContainerfile, registryBase("latest")))
-	r := polyarchEnv(t, s, []string{"ENVTOK=" + envSecret, "FROMHOST=host-value"}, stdin, "build", "-f", "-",
+	agent := startSSHAgent(t, dir)
+	r := polyarchEnv(t, s, []string{"ENVTOK=" + envSecret, "FROMHOST=host-value", "SSH_AUTH_SOCK=" + agent}, stdin, "build", "-f", "-",
 		"--platform", "linux/amd64,linux/arm64", "--tls-verify=false", "-t", b.repo+":1", "--push", "-o", "type=oci,dest="+b.out,
 		"--label", "a.b=c", "--unsetlabel", "drop.me", "--env", "FOO=bar", "--env", "FROMHOST",
 		"--annotation", "m1=v1", "--annotation", "index:i1=v2", "--annotation", "index,manifest:both=v3",
@@ -69,9 +73,28 @@ func runFlagsBuild(t *testing.T) flagsBuild {
 		"--secret", "id=filetok,src="+writeTemp(t, dir, "secret", fileSecret), "--secret", "id=envtok,env=ENVTOK",
 		"--build-context", "extra="+extra, "--build-context", "tools=docker-image://"+registryBase("latest"),
 		"--ignorefile", writeTemp(t, dir, "ignore", "skip.txt\n"), "--add-host", "db.internal:10.11.12.13",
-		"--ulimit", "nofile=512:512", "--cap-drop", "CHOWN", "-v", vol+":/mnt/vol:ro", ctxDir)
+		"--ulimit", "nofile=512:512", "--ssh", "default", "--cap-drop", "CHOWN", "-v", vol+":/mnt/vol:ro", ctxDir)
 	mustSucceed(t, r)
 	return b
+}
+
+// startSSHAgent runs ssh-agent on a socket in dir until the test ends.
+func startSSHAgent(t *testing.T, dir string) string {
+	t.Helper()
+	sock := filepath.Join(dir, "agent.sock")
+	cmd := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting ssh-agent (apt-get install openssh-client): %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for i := 0; i < 50; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			return sock
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("ssh-agent did not create %s", sock)
+	return ""
 }
 
 // TestBuildFlags checks, with skopeo, every platform's config and
@@ -209,6 +232,7 @@ func checkRunFiles(t *testing.T, l layout, idx specs.Index) {
 		"/nofile.txt":     func(s string) bool { return strings.TrimSpace(s) == "512" },
 		"/caps.txt":       func(s string) bool { return capEffBit(s, 0) == 0 }, // CAP_CHOWN dropped
 		"/vol.txt":        func(s string) bool { return s == "from a volume\n" },
+		"/ssh.txt":        func(s string) bool { return s == "agent\n" },
 	}
 	for i := range idx.Manifests {
 		for path, ok := range want {
