@@ -20,7 +20,30 @@ func (o *Options) validateFlags() error {
 	if err := o.Inputs.validate(); err != nil {
 		return err
 	}
+	if err := o.checkLayoutContextPull(); err != nil {
+		return err
+	}
 	return o.Time.validate()
+}
+
+// checkLayoutContextPull refuses --pull=always with an oci-layout://
+// context: polyarch hands buildah that context's image by ID, which
+// buildah will not pull "always"; a layout's image is read again anyway
+// whenever its content, hence its ID, changes.
+func (o *Options) checkLayoutContextPull() error {
+	if o.Pull != PullAlways {
+		return nil
+	}
+	named, err := parseBuildContexts(o.Inputs.BuildContexts)
+	if err != nil {
+		return err
+	}
+	for name, c := range named {
+		if c.Layout != "" {
+			return fmt.Errorf("--pull=always cannot be used with --build-context %s=%s: use --pull=missing (an OCI layout's image is read again whenever its content changes)", name, c.Layout)
+		}
+	}
+	return nil
 }
 
 // applyFlags sets buildah's options from the metadata, input and time

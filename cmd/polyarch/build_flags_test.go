@@ -34,6 +34,7 @@ func TestBuildFlagsRejectBadValues(t *testing.T) {
 		{"ssh without agent", []string{"--ssh", "default"}, "--ssh"},
 		{"build-context syntax", []string{"--build-context", "nodir"}, "--build-context"},
 		{"build-context missing dir", []string{"--build-context", "x=/nonexistent/dir"}, "--build-context"},
+		{"oci-layout context with --pull=always", []string{"--pull", "always", "--build-context", "b=oci-layout://" + ctxDir}, "--pull=always cannot be used with --build-context b="},
 		{"ignorefile missing", []string{"--ignorefile", "/nonexistent/ignore"}, "--ignorefile"},
 		{"network none", []string{"--network", "none"}, "--network none"},
 		{"network private", []string{"--network", "private"}, "--network private"},
