@@ -52,13 +52,13 @@ func metadataFlags(x *buildExtraFlags) []cli.Flag {
 // inputFlags set what RUN, COPY and FROM read besides the context.
 func inputFlags(x *buildExtraFlags) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "secret", Usage: "`id=ID,src=FILE|env=VAR` secret for RUN --mount=type=secret, never stored in the image (repeatable)", Destination: &x.Secrets},
-		&cli.StringSliceFlag{Name: "ssh", Usage: "`default|ID[=SOCKET|KEY]` SSH agent for RUN --mount=type=ssh (repeatable)", Destination: &x.SSH},
-		&cli.StringSliceFlag{Name: "build-context", Usage: "`NAME=DIR|URL|docker-image://REF|oci-layout://DIR[:TAG]` named context for FROM and COPY --from (repeatable)", Destination: &x.BuildContexts},
+		&cli.StringSliceFlag{Name: "secret", Usage: "secret `id=ID,src=FILE|env=VAR` for RUN --mount=type=secret, never stored in the image (repeatable)", Destination: &x.Secrets},
+		&cli.StringSliceFlag{Name: "ssh", Usage: "SSH agent `default|ID[=SOCKET]` for RUN --mount=type=ssh (repeatable)", Destination: &x.SSH},
+		&cli.StringSliceFlag{Name: "build-context", Usage: "named context `NAME=VALUE` for FROM NAME and COPY --from=NAME; VALUE is DIR, https://URL, docker-image://REF or oci-layout://DIR[:TAG] (repeatable)", Destination: &x.BuildContexts},
 		&cli.StringFlag{Name: "ignorefile", Usage: "read exclusions from `FILE` instead of CONTEXT/.containerignore", Destination: &x.IgnoreFile},
 		&cli.StringFlag{Name: "network", Value: "host", Usage: "network of RUN steps: host (chroot isolation has no other)", Destination: &x.Network},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "`HOST:IP` entry in /etc/hosts of RUN steps (comma list or repeated)", Destination: &x.AddHosts},
-		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "`HOST-DIR:CONTAINER-DIR[:OPTIONS]` bind mount for RUN steps (repeatable)", Destination: &x.Volumes},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount `SRC:DEST[:OPTS]` for RUN steps (repeatable)", Destination: &x.Volumes},
 		&cli.StringSliceFlag{Name: "ulimit", Usage: "`TYPE=SOFT[:HARD]` resource limit of RUN steps (default: nofile and nproc as polyarch's own)", Destination: &x.Ulimits},
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "add `CAP` to RUN steps' capabilities (comma list or repeated)", Destination: &x.CapAdd},
 		&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop `CAP` from RUN steps' capabilities (comma list or repeated)", Destination: &x.CapDrop},
