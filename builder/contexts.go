@@ -156,3 +156,11 @@ func layoutContextReference(name string) (types.ImageReference, bool, error) {
 	}
 	return ref, true, nil
 }
+
+// fromDirectoryContext is the error for a FROM naming a directory or URL
+// context, which buildah would look up as an image of that name.
+func fromDirectoryContext(cf *containerfile, s stage) error {
+	return &ParseError{File: cf.Path, Line: s.Line, Instruction: "FROM " + s.Base,
+		Problem: "--build-context " + s.Base + " is a directory or URL, not an image",
+		Hint:    "FROM takes docker-image:// and oci-layout:// contexts; read a directory with COPY --from=" + s.Base}
+}

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -102,6 +103,18 @@ func TestNeedsWithContexts(t *testing.T) {
 	want := []string{"reg/base:1", "oci-layout://" + dir, "reg/other:2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("needs = %v, want %v", got, want)
+	}
+}
+
+// TestFromDirectoryContext checks that FROM naming a directory context is
+// a Containerfile error, found when planning.
+func TestFromDirectoryContext(t *testing.T) {
+	path := writeContainerfile(t, "FROM src\n")
+	o := Options{ContextDir: filepath.Dir(path), Inputs: InputOptions{BuildContexts: []string{"src=" + t.TempDir()}}}
+	_, err := NewPlan(&o)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "COPY --from=src") {
+		t.Errorf("NewPlan error = %v, want a ParseError for line 1 suggesting COPY --from=src", err)
 	}
 }
 

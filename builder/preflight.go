@@ -50,8 +50,11 @@ func collectNeeds(cf *containerfile, o *Options) ([]baseNeed, []specs.Platform, 
 				seenEmu[emulation.FormatPlatform(p)] = true
 				emulated = append(emulated, p)
 			}
-			for _, ref := range append([]string{s.Base}, s.From...) {
+			for j, ref := range append([]string{s.Base}, s.From...) {
 				image, isContext := contextImage(named, cf.expand(ref, o.BuildArgs, target))
+				if isContext && image == "" && j == 0 {
+					return nil, nil, fromDirectoryContext(cf, s)
+				}
 				if isContext && image == "" {
 					continue // a directory or URL: nothing to resolve
 				}
