@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"github.com/polyarch/polyarch/index"
 	"go.podman.io/buildah/define"
 	buildahcli "go.podman.io/buildah/pkg/cli"
-	"go.podman.io/image/v5/manifest"
 	"go.podman.io/storage"
 )
 
@@ -136,47 +136,85 @@ func writeResultFiles(m MetadataOptions, store storage.Store, res *Result, tags 
 	return nil
 }
 
-// describeResult reads the stored manifests of the result.
+// outputManifests are the result's manifests as the outputs hold them.
+type outputManifests struct {
+	top    index.ManifestInfo
+	images []index.ManifestInfo
+}
+
+// describeOutputs reads the staged manifests when a metadata file is
+// wanted: with outputs, their layers are compressed, so their manifests
+// are not local storage's.
+func describeOutputs(ctx context.Context, m MetadataOptions, p *index.Staged) (*outputManifests, error) {
+	if m.MetadataFile == "" {
+		return nil, nil
+	}
+	top, images, err := p.Describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &outputManifests{top: top, images: images}, nil
+}
+
+// describeResult describes the result as the outputs hold it or, without
+// outputs, as local storage does.
 func describeResult(store storage.Store, res *Result, tags []string) (*BuildMetadata, error) {
-	md := &BuildMetadata{Digest: digest.Digest(res.Digest), Name: strings.Join(tags, ",")}
-	for _, img := range res.Images {
-		desc, cfg, err := storedManifest(store, img.ImageID, digest.Digest(img.Digest))
-		if err != nil {
+	out := res.outputs
+	if out == nil {
+		var err error
+		if out, err = storedManifests(store, res); err != nil {
 			return nil, err
 		}
+	}
+	if len(out.images) != len(res.Images) {
+		return nil, fmt.Errorf("the result holds %d images, %d platforms were built", len(out.images), len(res.Images))
+	}
+	md := &BuildMetadata{Digest: out.top.Digest, Descriptor: descriptorOf(out.top), Name: strings.Join(tags, ",")}
+	for i, img := range out.images {
 		md.Platforms = append(md.Platforms, PlatformMetadata{
-			Platform: emulation.FormatPlatform(img.Platform), Digest: desc.Digest, ConfigDigest: cfg, Descriptor: desc,
+			Platform: emulation.FormatPlatform(res.Images[i].Platform), Digest: img.Digest, ConfigDigest: img.Config, Descriptor: descriptorOf(img),
 		})
 	}
 	if res.IndexID == "" {
-		md.Descriptor, md.ConfigDigest = md.Platforms[0].Descriptor, md.Platforms[0].ConfigDigest
-		return md, nil
+		md.ConfigDigest = out.top.Config
 	}
-	desc, _, err := storedManifest(store, res.IndexID, md.Digest)
-	md.Descriptor = desc
-	return md, err
+	return md, nil
 }
 
-// storedManifest returns the descriptor of the manifest want of a stored
-// image or index and, for an image, its config digest.
-func storedManifest(store storage.Store, id string, want digest.Digest) (Descriptor, digest.Digest, error) {
+// descriptorOf turns a manifest description into a Descriptor.
+func descriptorOf(m index.ManifestInfo) Descriptor {
+	return Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: m.Size}
+}
+
+// storedManifests describes the result's manifests in local storage.
+func storedManifests(store storage.Store, res *Result) (*outputManifests, error) {
+	out := &outputManifests{}
+	for _, img := range res.Images {
+		m, err := storedManifest(store, img.ImageID, digest.Digest(img.Digest))
+		if err != nil {
+			return nil, err
+		}
+		out.images = append(out.images, m)
+	}
+	if res.IndexID == "" {
+		out.top = out.images[0]
+		return out, nil
+	}
+	var err error
+	out.top, err = storedManifest(store, res.IndexID, digest.Digest(res.Digest))
+	return out, err
+}
+
+// storedManifest describes the manifest want of a stored image or index.
+func storedManifest(store storage.Store, id string, want digest.Digest) (index.ManifestInfo, error) {
 	raw, err := store.ImageBigData(id, storage.ImageDigestBigDataKey)
 	if err != nil {
-		return Descriptor{}, "", fmt.Errorf("reading manifest of %s: %w", id, err)
+		return index.ManifestInfo{}, fmt.Errorf("reading manifest of %s: %w", id, err)
 	}
 	if got := digest.FromBytes(raw); got != want {
-		return Descriptor{}, "", fmt.Errorf("manifest of %s has digest %s, expected %s", id, got, want)
+		return index.ManifestInfo{}, fmt.Errorf("manifest of %s has digest %s, expected %s", id, got, want)
 	}
-	mime := manifest.GuessMIMEType(raw)
-	desc := Descriptor{MediaType: mime, Digest: want, Size: int64(len(raw))}
-	if manifest.MIMETypeIsMultiImage(mime) {
-		return desc, "", nil
-	}
-	m, err := manifest.FromBlob(raw, mime)
-	if err != nil {
-		return Descriptor{}, "", fmt.Errorf("parsing manifest of %s: %w", id, err)
-	}
-	return desc, m.ConfigInfo().Digest, nil
+	return index.DescribeManifest(raw)
 }
 
 // writeFileAtomic writes data to path through a temporary sibling, so a

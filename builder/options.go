@@ -154,6 +154,9 @@ type Result struct {
 	IndexDigest string
 	// Images are the platform images, in requested platform order.
 	Images []PlatformImage
+	// outputs describes the manifests as the outputs hold them, when the
+	// metadata file needs them; nil otherwise.
+	outputs *outputManifests
 }
 
 // resolveContainerfile fills Containerfile with its default and checks

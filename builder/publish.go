@@ -87,6 +87,9 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 			res.Images[i].Digest = d.String()
 		}
 	}
+	if res.outputs, err = describeOutputs(ctx, o.Metadata, p); err != nil {
+		return err
+	}
 	staged, err := stageExports(ctx, o, p, tags)
 	defer func() {
 		for _, st := range staged {

@@ -376,3 +376,31 @@ func TestBuildFlagsPreflight(t *testing.T) {
 		t.Errorf("a usage error created the store %s: work started", fresh.Root)
 	}
 }
+
+// TestBuildMetadataOnePlatform builds one platform into local storage
+// only: --iidfile and --metadata-file describe the image as podman sees
+// it, with buildx's top-level config digest.
+func TestBuildMetadataOnePlatform(t *testing.T) {
+	s := newStore(t)
+	dir := t.TempDir()
+	ctxDir := writeContext(t, "FROM base\nLABEL one=platform\n", nil)
+	iid, mdPath := filepath.Join(dir, "iid"), filepath.Join(dir, "md.json")
+	mustSucceed(t, polyarch(t, s, "build", "--platform", "linux/amd64", "-t", "one:1", "--iidfile", iid, "--metadata-file", mdPath,
+		"--build-context", "base=oci-layout://"+filepath.Join(env.Fixtures, "busybox-oci")+":latest", ctxDir))
+	r := podman(t, s, "image", "inspect", "--format", "{{.Digest}} {{.ID}}", "localhost/one:1")
+	mustSucceed(t, r)
+	digest, id, _ := strings.Cut(strings.TrimSpace(r.Stdout), " ")
+	var md struct {
+		buildMetadata
+		Config string `json:"containerimage.config.digest"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, mdPath)), &md); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, iid); got != digest || md.Digest != digest || md.Name != "localhost/one:1" {
+		t.Errorf("--iidfile %q, metadata digest %q name %q; podman says digest %s", got, md.Digest, md.Name, digest)
+	}
+	if md.Config != "sha256:"+id || len(md.Platforms) != 1 || md.Platforms[0].Config != md.Config || md.Platforms[0].Platform != "linux/amd64" {
+		t.Errorf("metadata config %q, platforms %+v; podman says image ID %s", md.Config, md.Platforms, id)
+	}
+}
