@@ -22,6 +22,7 @@
 // Options and their defaults live in options.go and options_flags.go,
 // which import no buildah.
 // Processes that build must call buildah.InitReexec first thing in main,
-// and EnterNamespace before Build so rootless and private-emulation builds
-// run in polyarch's own user and mount namespace.
+// and EnterNamespace before Build: when it returns a *session.Reexec,
+// main runs that instead (rootless and private-emulation builds run in
+// polyarch's own user and mount namespace) and exits with its status.
 package builder

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/session"
 	"go.podman.io/storage/pkg/unshare"
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +36,10 @@ type HostInfo struct {
 
 // StoreInfo describes local containers-storage as polyarch opens it.
 type StoreInfo struct {
-	Driver        string   `json:"driver"`
+	Driver string `json:"driver"`
+	// DriverReason says why that driver: configured (and by what),
+	// found in store, or default.
+	DriverReason  string   `json:"driverReason"`
 	DriverOptions []string `json:"driverOptions"`
 	GraphRoot     string   `json:"graphRoot"`
 	RunRoot       string   `json:"runRoot"`
@@ -60,10 +64,10 @@ type EmulatorInfo struct {
 }
 
 // Info gathers an InfoReport, opening the store as a build would. Run it
-// after EnterNamespace so rootless storage and ID maps are the build's;
+// after entering the namespace EnterNamespace returns so rootless storage and ID maps are the build's;
 // if entering failed, pass that error as nsErr: the store is then
 // reported as unavailable, with the reason, and the rest still gathered.
-func Info(ctx context.Context, o StoreOptions, qemuDir string, nsErr error) (*InfoReport, error) {
+func Info(ctx context.Context, o session.StoreOptions, qemuDir string, nsErr error) (*InfoReport, error) {
 	r := &InfoReport{Host: hostInfo()}
 	if nsErr != nil {
 		r.Store.Error = nsErr.Error()
@@ -89,18 +93,23 @@ func Info(ctx context.Context, o StoreOptions, qemuDir string, nsErr error) (*In
 	return r, nil
 }
 
-// storeInfo opens the store and describes it.
-func storeInfo(o StoreOptions) (StoreInfo, error) {
-	store, err := openStore(o, nil)
+// storeInfo opens the store and describes it. A store that cannot be
+// resolved or opened is reported as unavailable, with the reason.
+func storeInfo(o session.StoreOptions) (StoreInfo, error) {
+	c, err := session.ResolveStore(o)
 	if err != nil {
-		return StoreInfo{}, err
+		return StoreInfo{Error: err.Error()}, nil
+	}
+	store, err := session.OpenStore(c, nil)
+	if err != nil {
+		return StoreInfo{Error: err.Error()}, nil
 	}
 	defer func() { _, _ = store.Shutdown(false) }()
 	imgs, err := store.Images()
 	if err != nil {
 		return StoreInfo{}, err
 	}
-	return StoreInfo{Driver: store.GraphDriverName(), DriverOptions: store.GraphOptions(), GraphRoot: store.GraphRoot(), RunRoot: store.RunRoot(), ImageCount: len(imgs)}, nil
+	return StoreInfo{Driver: store.GraphDriverName(), DriverReason: string(c.DriverReason), DriverOptions: store.GraphOptions(), GraphRoot: store.GraphRoot(), RunRoot: store.RunRoot(), ImageCount: len(imgs)}, nil
 }
 
 // hostInfo reads kernel, user and user namespace facts.
@@ -110,12 +119,12 @@ func hostInfo() HostInfo {
 	h := HostInfo{
 		Kernel:            unix.ByteSliceToString(uts.Release[:]),
 		Arch:              unix.ByteSliceToString(uts.Machine[:]),
-		Rootless:          os.Getenv(inNamespaceEnv) == "rootless" || os.Geteuid() != 0,
+		Rootless:          session.Rootless(),
 		UID:               unshare.GetRootlessUID(),
 		MaxUserNamespaces: readTrimmed("/proc/sys/user/max_user_namespaces"),
 		UIDMap:            readLines("/proc/self/uid_map"),
 		GIDMap:            readLines("/proc/self/gid_map"),
-		SingleMapping:     singleMapping(),
+		SingleMapping:     session.SingleMapping(),
 	}
 	h.UserNamespaces = h.MaxUserNamespaces != "" && h.MaxUserNamespaces != "0" && readTrimmed("/proc/sys/kernel/unprivileged_userns_clone") != "0"
 	h.Newuidmap, _ = exec.LookPath("newuidmap")

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
+	"github.com/polyarch/polyarch/session"
 )
 
 // PullPolicy says when base images are fetched from their source.
@@ -56,14 +57,6 @@ type Output struct {
 	Dest string
 }
 
-// StoreOptions locates the containers-storage store. Empty fields take
-// the defaults podman uses for the current user, including storage.conf.
-type StoreOptions struct {
-	Root    string
-	RunRoot string
-	Driver  string
-}
-
 // Options describes one multi-platform build. The zero value of each field
 // is its documented default.
 type Options struct {
@@ -98,7 +91,7 @@ type Options struct {
 	// Compression of the layers of every output; default gzip.
 	Compression index.Compression
 	// Store locates local containers-storage.
-	Store StoreOptions
+	Store session.StoreOptions
 	// Emulation configures qemu-user-static handlers for foreign platforms.
 	Emulation EmulationOptions
 	// Stdout receives build step output, prefixed by platform. Default: discard.

@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/session"
 	"go.podman.io/buildah/define"
 	"go.podman.io/buildah/imagebuildah"
 	"go.podman.io/image/v5/types"
@@ -61,7 +62,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 		if ctx.Err() != nil {
 			return nil, errors.Join(fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err()), stopErr)
 		}
-		if singleMapping() && strings.Contains(err.Error(), "chown") {
+		if session.SingleMapping() && strings.Contains(err.Error(), "chown") {
 			err = fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
 		}
 		return nil, errors.Join(err, stopErr)

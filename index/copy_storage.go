@@ -32,7 +32,7 @@ func isStorage(ref types.ImageReference) bool {
 func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions) (digest.Digest, error) {
 	store := is.Transport.GetStoreIfSet()
 	if store == nil {
-		return "", fmt.Errorf("copying index %s: local storage is not open: open it with OpenStore first", src.StringWithinTransport())
+		return "", fmt.Errorf("copying index %s: local storage is not open: open it with session.OpenStore first", src.StringWithinTransport())
 	}
 	img, err := is.Transport.GetImage(src)
 	if err != nil {

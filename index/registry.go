@@ -6,13 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/polyarch/polyarch/session"
 	"go.podman.io/image/v5/types"
 )
-
-// UserNamespaceEnv is set in every polyarch process running in the user
-// namespace polyarch created: "rootless" for an ordinary user (uid 0
-// there is the user), "root" for root. builder sets it when re-executing.
-const UserNamespaceEnv = "_POLYARCH_USERNS"
 
 // RegistryOptions are the registry access settings shared by every command
 // that reads or writes images: the conventions of podman and skopeo.
@@ -22,13 +18,13 @@ type RegistryOptions struct {
 	TLSVerify *bool
 	// CertDir holds *.crt, *.cert and *.key files for the registry.
 	CertDir string
-	// AuthFile is the only credentials file read when set. Default:
-	// $REGISTRY_AUTH_FILE, else the files containers/image searches in
-	// order: ${XDG_RUNTIME_DIR}/containers/auth.json (without
-	// XDG_RUNTIME_DIR, /run/containers/$UID/auth.json),
-	// ~/.config/containers/auth.json, ~/.docker/config.json; in
-	// polyarch's rootless user namespace without XDG_RUNTIME_DIR, the
-	// user's own file alone (see authFilePath).
+	// AuthFile is the only credentials file read when set; one that
+	// exists but cannot be read is an error. Default: $REGISTRY_AUTH_FILE,
+	// else the files containers/image searches in order:
+	// ${XDG_RUNTIME_DIR}/containers/auth.json (without XDG_RUNTIME_DIR,
+	// /run/containers/$UID/auth.json), ~/.config/containers/auth.json,
+	// ~/.docker/config.json, skipping the first when it is not the
+	// user's to read (see session.AuthFile).
 	AuthFile string
 	// Creds is "user[:password]" and overrides any stored credentials.
 	Creds string
@@ -44,11 +40,15 @@ type RegistryOptions struct {
 // (the store's run root, private to the user) or, for "", in the user's
 // cache directory (see policyPath).
 func SystemContext(opts RegistryOptions, tmpDir string) (*types.SystemContext, error) {
+	authFile, err := session.AuthFile(opts.AuthFile)
+	if err != nil {
+		return nil, err
+	}
 	sys := &types.SystemContext{
 		DockerCertPath:           opts.CertDir,
 		SystemRegistriesConfPath: opts.RegistriesConf,
 		SignaturePolicyPath:      opts.PolicyPath,
-		AuthFilePath:             authFilePath(opts.AuthFile),
+		AuthFilePath:             authFile,
 	}
 	if opts.TLSVerify != nil && !*opts.TLSVerify {
 		sys.DockerInsecureSkipTLSVerify = types.OptionalBoolTrue
@@ -131,73 +131,6 @@ func writePolicy(dir, final string) (string, error) {
 		return "", fmt.Errorf("writing a signature policy in %s: %w", dir, err)
 	}
 	return final, nil
-}
-
-// authFilePath returns the SystemContext.AuthFilePath for a given
-// --authfile: it, else $REGISTRY_AUTH_FILE, else "" so that
-// containers/image searches all its places. Setting a path makes
-// containers/image read that file only, so it is set unasked only in
-// polyarch's rootless user namespace without XDG_RUNTIME_DIR, where
-// containers/image would look first in /run/containers/0 (real root's):
-// then it is the user's file (see DefaultAuthFile), or
-// ~/.docker/config.json when only that exists.
-func authFilePath(given string) string {
-	if given != "" {
-		return given
-	}
-	if p := os.Getenv("REGISTRY_AUTH_FILE"); p != "" {
-		return p
-	}
-	if os.Getenv(UserNamespaceEnv) != "rootless" || os.Getenv("XDG_RUNTIME_DIR") != "" {
-		return ""
-	}
-	p := DefaultAuthFile()
-	if docker := dockerConfig(); !fileExists(p) && docker != "" && fileExists(docker) {
-		return docker
-	}
-	return p
-}
-
-// DefaultAuthFile returns where login stores credentials and logout
-// removes them when no file is named, as podman login does:
-// $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json,
-// else for root /run/containers/0/auth.json (each the first file
-// containers/image searches), else, for an ordinary user in polyarch's
-// user namespace or not, ${XDG_CONFIG_HOME:-$HOME/.config}/containers/auth.json,
-// the next one: /run/containers/$UID is not the user's to create, and in
-// the namespace, where the user is uid 0, it would name root's.
-func DefaultAuthFile() string {
-	if p := os.Getenv("REGISTRY_AUTH_FILE"); p != "" {
-		return p
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "containers", "auth.json")
-	}
-	if os.Geteuid() == 0 && os.Getenv(UserNamespaceEnv) != "rootless" {
-		return "/run/containers/0/auth.json"
-	}
-	config := os.Getenv("XDG_CONFIG_HOME")
-	if config == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		config = filepath.Join(home, ".config")
-	}
-	return filepath.Join(config, "containers", "auth.json")
-}
-
-// dockerConfig returns Docker's credentials file: $DOCKER_CONFIG/config.json,
-// else ~/.docker/config.json; "" without a home directory.
-func dockerConfig() string {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".docker", "config.json")
 }
 
 // fileExists reports whether path exists.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/polyarch/polyarch/session"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 )
@@ -79,6 +80,11 @@ func usageErrors(cmds []*cli.Command) {
 		}
 		usageErrors(c.Subcommands)
 	}
+}
+
+// storeOptions returns the store the global flags select.
+func (g *globalOptions) storeOptions() session.StoreOptions {
+	return session.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver}
 }
 
 // setup applies the log level.

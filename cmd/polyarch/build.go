@@ -71,7 +71,11 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			if opts.Plan, err = builder.NewPlan(&opts); err != nil {
 				return planError(err)
 			}
-			if err := builder.EnterNamespace(opts); err != nil {
+			re, err := builder.EnterNamespace(opts)
+			if re != nil {
+				return re
+			}
+			if err != nil {
 				return err
 			}
 			res, err := builder.Build(c.Context, opts)
@@ -125,7 +129,7 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
 		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull, Retry: f.Retry,
 		Outputs: outputs, Quiet: f.Quiet, Stdout: g.Stdout, Stderr: g.Stderr,
-		Store:     builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver},
+		Store:     g.storeOptions(),
 		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
 	}, nil
 }

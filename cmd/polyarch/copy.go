@@ -8,11 +8,11 @@ import (
 	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
+	"github.com/polyarch/polyarch/session"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
-	storagetypes "go.podman.io/storage/types"
 )
 
 // copyFlags holds the raw flags of polyarch copy.
@@ -152,21 +152,18 @@ func firstSet(values ...string) string {
 // resolver parses the image arguments of copy and index inspect, opening
 // local storage only when one of them may live there.
 type resolver struct {
-	opts  storagetypes.StoreOptions
-	store storage.Store
+	graphRoot string // "" when the store could not be resolved
+	store     storage.Store
 }
 
-// newResolver resolves the store options of the global flags and opens
-// the store if one of args is a containers-storage: reference or a bare
-// name; not as root, it first enters a user namespace, as podman does
-// (builder.EnterStorageNamespace). When that fails and no argument needs
-// local storage, bare names refer to registries.
+// newResolver opens the store the global flags select if one of args is
+// a containers-storage: reference or a bare name; not as root, it
+// returns first the *session.Reexec that enters a user namespace, as
+// podman does. When the store cannot be used and no argument needs it,
+// bare names refer to registries.
 func newResolver(g *globalOptions, args ...string) (*resolver, error) {
-	opts, err := builder.ResolveStoreOptions(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver})
-	if err != nil {
-		return nil, err
-	}
-	r := &resolver{opts: opts}
+	sc, resolveErr := session.ResolveStore(g.storeOptions())
+	r := &resolver{graphRoot: sc.Options.GraphRoot}
 	needed, required := false, false
 	for _, a := range args {
 		needed = needed || !index.HasTransport(a)
@@ -175,8 +172,15 @@ func newResolver(g *globalOptions, args ...string) (*resolver, error) {
 	if !needed && !required {
 		return r, nil
 	}
-	if err = builder.EnterStorageNamespace(); err == nil {
-		r.store, err = index.OpenStore(opts)
+	re, err := session.StorageNamespace()
+	if re != nil {
+		return nil, re
+	}
+	if err == nil {
+		err = resolveErr
+	}
+	if err == nil {
+		r.store, err = session.OpenStore(sc, nil)
 	}
 	if err != nil {
 		if required {
@@ -218,7 +222,9 @@ func (r *resolver) systemContext(reg index.RegistryOptions) (*types.SystemContex
 	if err != nil {
 		return nil, err
 	}
-	sys.BlobInfoCacheDir = filepath.Join(r.opts.GraphRoot, "cache")
+	if r.graphRoot != "" {
+		sys.BlobInfoCacheDir = filepath.Join(r.graphRoot, "cache")
+	}
 	return sys, nil
 }
 

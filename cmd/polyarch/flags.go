@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/polyarch/polyarch/index"
+	"github.com/polyarch/polyarch/session"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,7 +29,7 @@ func newRegistryFlags(prefix string) ([]cli.Flag, *registryFlags) {
 }
 
 // storeUsage is the --authfile help of login and logout, which write
-// index.DefaultAuthFile() by default.
+// session.DefaultAuthFile() by default.
 const storeUsage = "credentials `FILE` to write (default: ${XDG_RUNTIME_DIR}/containers/auth.json, else " +
 	"/run/containers/0/auth.json for root, ~/.config/containers/auth.json for other users)"
 
@@ -44,12 +45,12 @@ func storeAuthFile(flags []cli.Flag) []cli.Flag {
 }
 
 // credentialOptions returns the registry options of login and logout:
-// the auth file is index.DefaultAuthFile() unless --authfile (or
+// the auth file is session.DefaultAuthFile() unless --authfile (or
 // $REGISTRY_AUTH_FILE) names one, as podman login does.
 func (r *registryFlags) credentialOptions(c *cli.Context) index.RegistryOptions {
 	o := r.options(c)
 	if o.AuthFile == "" {
-		o.AuthFile = index.DefaultAuthFile()
+		o.AuthFile = session.DefaultAuthFile()
 	}
 	return o
 }

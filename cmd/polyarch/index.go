@@ -7,6 +7,7 @@ import (
 	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
+	"github.com/polyarch/polyarch/session"
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
@@ -38,18 +39,22 @@ type localStore struct {
 	sys   *types.SystemContext
 }
 
-// openLocal enters a user namespace when not root, as podman does
-// (builder.EnterStorageNamespace), then opens the store the global flags
-// select; reg may be nil.
+// openLocal opens the store the global flags select; reg may be nil.
+// Not as root, it returns first the *session.Reexec that enters a user
+// namespace, as podman does (session.StorageNamespace).
 func openLocal(c *cli.Context, g *globalOptions, reg *registryFlags) (*localStore, error) {
-	if err := builder.EnterStorageNamespace(); err != nil {
-		return nil, err
+	re, err := session.StorageNamespace()
+	if re != nil {
+		return nil, re
 	}
-	opts, err := builder.ResolveStoreOptions(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver})
 	if err != nil {
 		return nil, err
 	}
-	store, err := index.OpenStore(opts)
+	sc, err := session.ResolveStore(g.storeOptions())
+	if err != nil {
+		return nil, err
+	}
+	store, err := session.OpenStore(sc, nil)
 	if err != nil {
 		return nil, err
 	}

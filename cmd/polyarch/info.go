@@ -23,8 +23,11 @@ func newInfoCommand(g *globalOptions) *cli.Command {
 			if format != "text" && format != "json" {
 				return cli.Exit(fmt.Sprintf("invalid --format %q: use text or json", format), 125)
 			}
-			store := builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver}
-			nsErr := builder.EnterNamespace(builder.Options{Store: store})
+			store := g.storeOptions()
+			re, nsErr := builder.EnterNamespace(builder.Options{Store: store})
+			if re != nil {
+				return re
+			}
 			r, err := builder.Info(c.Context, store, qemuDir, nsErr)
 			if err != nil {
 				return err
@@ -52,7 +55,7 @@ func printInfo(w io.Writer, r *builder.InfoReport) {
 	if s.Error != "" {
 		fmt.Fprintf(w, "store:\n  unavailable: %s\n", s.Error)
 	} else {
-		fmt.Fprintf(w, "store:\n  driver: %s %v\n  root: %s\n  runroot: %s\n  images: %d\n", s.Driver, s.DriverOptions, s.GraphRoot, s.RunRoot, s.ImageCount)
+		fmt.Fprintf(w, "store:\n  driver: %s (%s) %v\n  root: %s\n  runroot: %s\n  images: %d\n", s.Driver, s.DriverReason, s.DriverOptions, s.GraphRoot, s.RunRoot, s.ImageCount)
 	}
 	e := r.Emulation
 	fmt.Fprintf(w, "emulation:\n  private binfmt_misc: %v %s\n", e.PrivateSupported, e.PrivateReason)

@@ -4,12 +4,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
 
+	"github.com/polyarch/polyarch/session"
 	"go.podman.io/buildah"
 )
 
@@ -23,6 +25,10 @@ func main() {
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
+	var re *session.Reexec
+	if errors.As(err, &re) {
+		os.Exit(runReexec(re))
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", hint(err))
 		code := exitCode(err)
@@ -31,6 +37,17 @@ func main() {
 		}
 		os.Exit(code)
 	}
+}
+
+// runReexec runs this command again in polyarch's own user namespace,
+// as a command asked by returning re, and returns the status to exit
+// with: the child's, 128+N if signal N killed it.
+func runReexec(re *session.Reexec) int {
+	code, err := re.Run()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+	}
+	return code
 }
 
 // signalContext returns a context cancelled by the first SIGINT, SIGTERM

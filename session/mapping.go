@@ -1,4 +1,4 @@
-package builder
+package session
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 // singleMappingWarning is printed when the user namespace maps one ID only.
 const singleMappingWarning = "warning: no /etc/subuid and /etc/subgid ranges for this user: files owned by other users collapse to root in built images, and RUN chown to another uid fails; an administrator can run `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`\n"
 
-// mappedIDs returns how many user IDs the current user namespace maps.
+// mappedIDs returns how many user IDs the uid_map at path maps.
 func mappedIDs(path string) (uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -37,10 +37,10 @@ func mappedIDs(path string) (uint64, error) {
 	return total, sc.Err()
 }
 
-// singleMapping reports whether polyarch runs rootless in a user namespace
-// that maps a single ID (no subordinate ranges).
-func singleMapping() bool {
-	if os.Getenv(inNamespaceEnv) != "rootless" {
+// SingleMapping reports whether polyarch runs in its rootless user
+// namespace mapping a single ID (the user has no /etc/subuid range).
+func SingleMapping() bool {
+	if !RootlessNamespace() {
 		return false
 	}
 	n, err := mappedIDs("/proc/self/uid_map")
@@ -50,7 +50,7 @@ func singleMapping() bool {
 // adaptToSingleMapping lets the store flatten ownership it cannot
 // represent, and warns the user, when only one ID is mapped.
 func adaptToSingleMapping(opts *storagetypes.StoreOptions, warn io.Writer) {
-	if !singleMapping() {
+	if !SingleMapping() {
 		return
 	}
 	driver := opts.GraphDriverName
@@ -62,5 +62,7 @@ func adaptToSingleMapping(opts *storagetypes.StoreOptions, warn io.Writer) {
 	if user == "" {
 		user = "USER"
 	}
-	fmt.Fprintf(orDiscard(warn), singleMappingWarning, user)
+	if warn != nil {
+		fmt.Fprintf(warn, singleMappingWarning, user)
+	}
 }

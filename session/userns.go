@@ -1,4 +1,4 @@
-package builder
+package session
 
 import (
 	"errors"
@@ -61,4 +61,13 @@ func runtimeDirProblem() string {
 		return fmt.Sprintf("XDG_RUNTIME_DIR=%s is not owned and writable by uid %d (a leftover from `su` or sudo?): unset it or set it to a directory of yours", dir, os.Getuid())
 	}
 	return ""
+}
+
+// readTrimmed returns a file's content without surrounding space, or "".
+func readTrimmed(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
