@@ -37,7 +37,7 @@ func TestBuildThreePlatforms(t *testing.T) {
 		}
 	}
 	checkArchLayout(t, out, []string{"linux/amd64", "linux/arm64", "linux/s390x"})
-	raw := runCmd(t, "", "skopeo", "inspect", "--raw", "oci:"+out+":1")
+	raw := skopeo(t, "inspect", "--raw", "oci:"+out+":1")
 	mustSucceed(t, raw)
 	var idx struct {
 		Manifests []struct{ Platform struct{ Architecture string } }

@@ -42,7 +42,7 @@ func skopeoRaw(t *testing.T, ref string) string {
 	if strings.HasPrefix(ref, "docker://") {
 		args = append(args, "--tls-verify=false")
 	}
-	r := runCmd(t, "", "skopeo", append(args, ref)...)
+	r := skopeo(t, append(args, ref)...)
 	mustSucceed(t, r)
 	return r.Stdout
 }

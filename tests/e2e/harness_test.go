@@ -22,6 +22,7 @@ var env struct {
 	Fixtures    string // output of tests/fixtures/make-bases.sh
 	Registry    string // host:port of the registry on loopback
 	RegistryLog string // its log, including the access log
+	SkopeoAuth  string // an empty credentials file for skopeo (see skopeo)
 }
 
 func TestMain(m *testing.M) {
@@ -51,6 +52,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	env.SkopeoAuth = filepath.Join(dir, "skopeo-auth.json")
+	if err := os.WriteFile(env.SkopeoAuth, []byte(`{"auths":{}}`), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	stop, addr, err := startRegistry(dir, "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting registry:", err)
@@ -118,7 +124,9 @@ func seedRegistry() error {
 		"latest": "busybox:latest", "3arch": "busybox:3arch", "amd64": "busybox:amd64",
 	} {
 		src := "oci:" + filepath.Join(env.Fixtures, "busybox-oci") + ":" + ref
-		out, err := exec.Command("skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false", src, "docker://"+env.Registry+"/"+repo).CombinedOutput()
+		cmd := exec.Command("skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false", src, "docker://"+env.Registry+"/"+repo)
+		cmd.Env = append(os.Environ(), "REGISTRY_AUTH_FILE="+env.SkopeoAuth)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("skopeo copy %s: %v: %s", src, err, out)
 		}
@@ -185,6 +193,15 @@ func runCmd(t *testing.T, dir string, name string, args ...string) result {
 	}
 	t.Logf("exit %d in %s\nstdout:\n%s\nstderr:\n%s", res.Code, res.Elapsed.Round(time.Millisecond), res.Stdout, res.Stderr)
 	return res
+}
+
+// skopeo runs skopeo with an empty credentials file of the suite's own.
+// Without it, skopeo (unlike polyarch) fails for a user without a login
+// session once root has used podman: it reads /run/containers/$UID/auth.json,
+// which /run/containers mode 0700 makes unreadable.
+func skopeo(t *testing.T, args ...string) result {
+	t.Helper()
+	return runCmd(t, "", "env", append([]string{"REGISTRY_AUTH_FILE=" + env.SkopeoAuth, "skopeo"}, args...)...)
 }
 
 // polyarch runs the binary under test with the store's flags.

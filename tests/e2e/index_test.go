@@ -66,7 +66,7 @@ func TestIndexSeedFlow(t *testing.T) {
 // whose config says arch.
 func checkOverrideArch(t *testing.T, ref, arch string) {
 	t.Helper()
-	r := runCmd(t, "", "skopeo", "inspect", "--override-arch", arch, "--tls-verify=false", ref)
+	r := skopeo(t, "inspect", "--override-arch", arch, "--tls-verify=false", ref)
 	mustSucceed(t, r)
 	var img struct{ Architecture string }
 	if err := json.Unmarshal([]byte(r.Stdout), &img); err != nil || img.Architecture != arch {

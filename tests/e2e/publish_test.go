@@ -15,7 +15,7 @@ func TestSinglePlatformIsAnImage(t *testing.T) {
 	repo := env.Registry + "/single/app:1"
 	out := filepath.Join(t.TempDir(), "out")
 	mustSucceed(t, polyarch(t, s, "build", "--tls-verify=false", "--platform", "linux/arm64", "-t", repo, "--push", "-o", "type=oci,dest="+out, ctxDir))
-	raw := runCmd(t, "", "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+repo)
+	raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo)
 	mustSucceed(t, raw)
 	var m struct{ MediaType string }
 	if err := json.Unmarshal([]byte(raw.Stdout), &m); err != nil || m.MediaType != "application/vnd.oci.image.manifest.v1+json" {

@@ -89,7 +89,7 @@ func TestBuildPushOrder(t *testing.T) {
 	if len(blobPuts) != 10 {
 		t.Errorf("%d distinct blobs uploaded, want 10: %v", len(blobPuts), blobPuts)
 	}
-	raw := runCmd(t, "", "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
+	raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
 	mustSucceed(t, raw)
 	_, desc, _ := layout{t: t, dir: out}.top()
 	if got := "sha256:" + sha256hex(raw.Stdout); got != desc.Digest.String() {

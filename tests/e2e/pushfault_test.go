@@ -94,7 +94,7 @@ func TestPushRegistryDiesMidway(t *testing.T) {
 	proxy.mu.Lock()
 	proxy.target, proxy.after = addr2, nil
 	proxy.mu.Unlock()
-	head := runCmd(t, "", "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
+	head := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
 	if head.Code == 0 {
 		t.Fatalf("tag v1 exists after the failed push: %s", head.Stdout)
 	}

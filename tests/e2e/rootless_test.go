@@ -62,7 +62,7 @@ func TestInfoJSON(t *testing.T) {
 			Kernel         string   `json:"kernel"`
 		} `json:"host"`
 		Store struct {
-			Driver, GraphRoot, RunRoot string
+			Driver, DriverReason, GraphRoot, RunRoot string
 		} `json:"store"`
 		Emulation struct {
 			PrivateSupported bool `json:"privateSupported"`
@@ -84,8 +84,8 @@ func TestInfoJSON(t *testing.T) {
 	if rootlessRun && len(info.Host.UIDMap) < 2 {
 		t.Errorf("rootless uid map %v lacks the /etc/subuid range", info.Host.UIDMap)
 	}
-	if info.Store.Driver != "overlay" || info.Store.GraphRoot != s.Root || info.Store.RunRoot != s.RunRoot {
-		t.Errorf("store = %+v, want overlay at %s, %s", info.Store, s.Root, s.RunRoot)
+	if info.Store.Driver != "overlay" || info.Store.DriverReason != "configured (--storage-driver)" || info.Store.GraphRoot != s.Root || info.Store.RunRoot != s.RunRoot {
+		t.Errorf("store = %+v, want overlay configured (--storage-driver) at %s, %s", info.Store, s.Root, s.RunRoot)
 	}
 	if !info.Emulation.PrivateSupported {
 		t.Errorf("private binfmt_misc reported unsupported on this kernel")

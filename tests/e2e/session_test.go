@@ -128,7 +128,7 @@ func TestStoreWithTwoDrivers(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", filepath.Join(s.Root, "overlay")).Run() })
 	for _, tc := range []struct{ arch, dest string }{{"arm64", "vfs@%s+%s]localhost/second:1"}, {"amd64", "overlay@%s+%s]localhost/other:1"}} {
 		ref := "containers-storage:[" + fmt.Sprintf(tc.dest, s.Root, s.RunRoot)
-		mustSucceed(t, runCmd(t, "", "skopeo", "copy", "-q", "--override-arch", tc.arch, "oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":3arch", ref))
+		mustSucceed(t, skopeo(t, "copy", "-q", "--override-arch", tc.arch, "oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":3arch", ref))
 	}
 	for _, args := range [][]string{{"info"}, {"index", "inspect", "containers-storage:localhost/latest:latest"}} {
 		r := runCmd(t, "", env.Bin, append(at, args...)...)
