@@ -63,7 +63,7 @@ func firstAuthFileUsable() bool {
 	first := ""
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
 		first = filepath.Join(d, "containers", "auth.json")
-	} else if RootlessNamespace() {
+	} else if rootlessNamespace() {
 		return false // /run/containers/0 is real root's
 	} else {
 		first = filepath.Join("/run/containers", strconv.Itoa(os.Getuid()), "auth.json")

@@ -40,7 +40,7 @@ func mappedIDs(path string) (uint64, error) {
 // SingleMapping reports whether polyarch runs in its rootless user
 // namespace mapping a single ID (the user has no /etc/subuid range).
 func SingleMapping() bool {
-	if !RootlessNamespace() {
+	if !rootlessNamespace() {
 		return false
 	}
 	n, err := mappedIDs("/proc/self/uid_map")

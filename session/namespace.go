@@ -22,16 +22,16 @@ func InNamespace() bool {
 	return os.Getenv(namespaceEnv) != ""
 }
 
-// RootlessNamespace reports whether this process runs in the user
+// rootlessNamespace reports whether this process runs in the user
 // namespace polyarch created for an ordinary user.
-func RootlessNamespace() bool {
+func rootlessNamespace() bool {
 	return os.Getenv(namespaceEnv) == "rootless"
 }
 
 // Rootless reports whether polyarch runs for an ordinary user, in its
 // namespace or before entering it.
 func Rootless() bool {
-	return RootlessNamespace() || os.Geteuid() != 0
+	return rootlessNamespace() || os.Geteuid() != 0
 }
 
 // StorageNamespace returns, for an ordinary user not yet in polyarch's
