@@ -5,30 +5,39 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// sessionUser is a throwaway user (tests/e2e/throwaway-user.sh) with a
-// fresh home, run without a login session: no XDG_RUNTIME_DIR, as su,
-// setpriv, cron and CI agents start commands.
+// sessionUser runs commands without a login session (no
+// XDG_RUNTIME_DIR, as su, setpriv, cron and CI agents start them) and
+// with a fresh home, so a store and credentials of its own. As root it
+// is a throwaway user (tests/e2e/throwaway-user.sh), so the user of the
+// rootless run is left alone; in the rootless run it is that user.
 type sessionUser struct {
 	Name, Home string
 	t          *testing.T
 }
 
-// newSessionUser creates the user if needed and gives it a home of its
-// own for this test, removed afterwards (store included).
+// newSessionUser returns the user with a home for this test, removed
+// afterwards (store included).
 func newSessionUser(t *testing.T) sessionUser {
 	t.Helper()
-	requireRoot(t)
-	name := strings.TrimSpace(mustOutput(t, "tests/e2e/throwaway-user.sh"))
 	home, err := os.MkdirTemp("", "pa-home-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(home) })
+	t.Cleanup(func() { removeStore(t, home) })
+	if os.Geteuid() != 0 {
+		me, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sessionUser{Name: me.Username, Home: home, t: t}
+	}
+	name := strings.TrimSpace(mustOutput(t, "tests/e2e/throwaway-user.sh"))
 	mustSucceed(t, runCmd(t, "", "chown", name+":"+name, home))
 	return sessionUser{Name: name, Home: home, t: t}
 }
@@ -37,17 +46,28 @@ func newSessionUser(t *testing.T) sessionUser {
 // environment and no XDG_RUNTIME_DIR.
 func (u sessionUser) run(name string, args ...string) result {
 	u.t.Helper()
-	base := []string{"--reuid=" + u.Name, "--regid=" + u.Name, "--init-groups", "env", "-i",
-		"HOME=" + u.Home, "USER=" + u.Name, "PATH=/usr/local/bin:/usr/bin:/bin", "TMPDIR=/tmp", name}
-	return runCmd(u.t, u.Home, "setpriv", append(base, args...)...)
+	base := []string{"-i", "HOME=" + u.Home, "USER=" + u.Name, "PATH=/usr/local/bin:/usr/bin:/bin", "TMPDIR=/tmp", name}
+	if os.Geteuid() != 0 {
+		return runCmd(u.t, u.Home, "env", append(base, args...)...)
+	}
+	setpriv := []string{"--reuid=" + u.Name, "--regid=" + u.Name, "--init-groups", "env"}
+	return runCmd(u.t, u.Home, "setpriv", append(append(setpriv, base...), args...)...)
 }
 
-// file copies src into the user's home, readable by the user.
+// own gives path to the user.
+func (u sessionUser) own(path string) {
+	u.t.Helper()
+	if os.Geteuid() == 0 {
+		mustSucceed(u.t, runCmd(u.t, "", "chown", "-R", u.Name+":"+u.Name, path))
+	}
+}
+
+// file copies src into the user's home, owned by the user.
 func (u sessionUser) file(src string) string {
 	u.t.Helper()
 	dst := filepath.Join(u.Home, filepath.Base(src))
 	copyPath(u.t, src, dst)
-	mustSucceed(u.t, runCmd(u.t, "", "chown", "-R", u.Name+":"+u.Name, dst))
+	u.own(dst)
 	return dst
 }
 
@@ -72,7 +92,8 @@ func (u sessionUser) infoStore(global ...string) storeInfo {
 // TestPodmanStoreShared: a Debian 12 podman user's store is made by
 // podman 4.3 first (vfs, without fuse-overlayfs); polyarch builds into
 // it without adding a second driver, podman lists the result, and
-// polyarch info says vfs was found in the store.
+// polyarch info says vfs was found in the store. Root runs it as a
+// throwaway user, the rootless run as itself with a fresh home.
 func TestPodmanStoreShared(t *testing.T) {
 	u := newSessionUser(t)
 	archive := u.file(filepath.Join(env.Fixtures, "busybox-oci.tar"))
@@ -91,7 +112,7 @@ func TestPodmanStoreShared(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ctxDir, "Containerfile"), []byte("FROM oci-archive:busybox.tar\nRUN echo shared > /shared\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustSucceed(t, runCmd(t, "", "chown", "-R", u.Name+":"+u.Name, ctxDir))
+	u.own(ctxDir)
 	mustSucceed(t, u.run(env.Bin, "build", "--platform", "linux/amd64", "-t", "shared:1", ctxDir))
 	r := u.run("podman", "images", "--format", "{{.Repository}}:{{.Tag}}")
 	mustSucceed(t, r)
@@ -145,12 +166,18 @@ func TestStoreWithTwoDrivers(t *testing.T) {
 // podman (/run/containers mode 0700), copies and inspects registry
 // images, also through local storage; the unreadable default auth file
 // is skipped, while an unreadable file named with --authfile is an
-// error naming it.
+// error naming it. The root run makes /run/containers so; the rootless
+// run finds it as the machine is.
 func TestNoLoginSession(t *testing.T) {
 	u := newSessionUser(t)
-	mustSucceed(t, runCmd(t, "", "sh", "-c", "mkdir -p /run/containers && chmod 700 /run/containers"))
+	if os.Geteuid() == 0 {
+		mustSucceed(t, runCmd(t, "", "sh", "-c", "mkdir -p /run/containers && chmod 700 /run/containers"))
+	}
+	if st, err := os.Stat("/run/containers"); err == nil {
+		t.Logf("/run/containers has mode %v", st.Mode())
+	}
 	layout := u.file(filepath.Join(env.Fixtures, "busybox-oci"))
-	image := "docker://" + env.Registry + "/nosession/app:1"
+	image := "docker://" + env.Registry + "/nosession/" + u.Name + ":1"
 	mustSucceed(t, u.run(env.Bin, "copy", "--dest-tls-verify=false", "oci:"+layout+":3arch", image))
 	r := u.run(env.Bin, "index", "inspect", "--tls-verify=false", image)
 	mustSucceed(t, r)
@@ -159,10 +186,7 @@ func TestNoLoginSession(t *testing.T) {
 	}
 	mustSucceed(t, u.run(env.Bin, "copy", "--src-tls-verify=false", image, "containers-storage:localhost/nosession:1"))
 	mustSucceed(t, u.run(env.Bin, "index", "inspect", "localhost/nosession:1"))
-	secret := filepath.Join(t.TempDir(), "root-auth.json")
-	if err := os.WriteFile(secret, []byte(`{"auths":{}}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := unreadableFile(t)
 	for _, args := range [][]string{
 		{"index", "inspect", "--tls-verify=false", "--authfile", secret, image},
 		{"copy", "--src-tls-verify=false", "--authfile", secret, image, "oci:" + filepath.Join(u.Home, "out") + ":1"},
@@ -172,4 +196,20 @@ func TestNoLoginSession(t *testing.T) {
 			t.Errorf("%s with an unreadable --authfile: exit %d, want an error naming %s: %s", args[0], r.Code, secret, r.Stderr)
 		}
 	}
+}
+
+// unreadableFile returns a credentials file the session user cannot
+// read: root's (mode 0600) in the root run, mode 0000 in the rootless run.
+func unreadableFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "unreadable-auth.json")
+	if err := os.WriteFile(p, []byte(`{"auths":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(p, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
 }
