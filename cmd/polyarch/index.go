@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/polyarch/polyarch/session"
