@@ -27,7 +27,7 @@ func main() {
 	}
 	var re *session.Reexec
 	if errors.As(err, &re) {
-		os.Exit(runReexec(re))
+		os.Exit(runReexec(re, caught))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", hint(err))
@@ -41,8 +41,12 @@ func main() {
 
 // runReexec runs this command again in polyarch's own user namespace,
 // as a command asked by returning re, and returns the status to exit
-// with: the child's, 128+N if signal N killed it.
-func runReexec(re *session.Reexec) int {
+// with: the child's, 128+N if signal N killed it. A signal caught before
+// the child starts ends polyarch with 128+N instead.
+func runReexec(re *session.Reexec, caught *atomic.Value) int {
+	if s := caught.Load(); s != nil {
+		return 128 + int(s.(syscall.Signal))
+	}
 	code, err := re.Run()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
