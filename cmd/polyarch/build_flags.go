@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/polyarch/polyarch/builder"
+	"github.com/polyarch/polyarch/session"
 	"github.com/urfave/cli/v2"
 )
 
@@ -141,7 +142,7 @@ func (x *buildExtraFlags) applyTime(t *builder.TimeOptions) error {
 // the copy of polyarch re-executed in a user namespace, from what the
 // first copy read.
 func stdinContainerfile(stdin io.Reader) ([]byte, error) {
-	if data, ok := os.LookupEnv(stdinContainerfileEnv); ok && builder.InOwnNamespace() {
+	if data, ok := os.LookupEnv(stdinContainerfileEnv); ok && session.InNamespace() {
 		_ = os.Unsetenv(stdinContainerfileEnv)
 		return []byte(data), nil
 	}
