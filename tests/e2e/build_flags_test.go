@@ -139,7 +139,7 @@ func checkAnnotations(t *testing.T, what string, got, want map[string]string, ab
 // platform's config, as skopeo reads it.
 func checkConfig(t *testing.T, arch, ref string) {
 	t.Helper()
-	r := runCmd(t, "", "skopeo", "--override-arch", arch, "inspect", "--config", "--tls-verify=false", ref)
+	r := skopeo(t, "--override-arch", arch, "inspect", "--config", "--tls-verify=false", ref)
 	mustSucceed(t, r)
 	var cfg specs.Image
 	if err := json.Unmarshal([]byte(r.Stdout), &cfg); err != nil {
@@ -344,7 +344,7 @@ func TestBuildReproducible(t *testing.T) {
 func checkCreated(t *testing.T, dir, want string) {
 	t.Helper()
 	for _, arch := range []string{"amd64", "arm64"} {
-		r := runCmd(t, "", "skopeo", "--override-arch", arch, "inspect", "--config", "oci:"+dir+":latest")
+		r := skopeo(t, "--override-arch", arch, "inspect", "--config", "oci:"+dir+":latest")
 		mustSucceed(t, r)
 		var cfg specs.Image
 		if err := json.Unmarshal([]byte(r.Stdout), &cfg); err != nil {

@@ -29,7 +29,7 @@ func markedBase(t *testing.T, ctxDir, transport string) (from, marker string) {
 		from = "oci:base-oci:" + marker
 		dest = "oci:" + filepath.Join(ctxDir, "base-oci") + ":" + marker
 	}
-	mustSucceed(t, runCmd(t, "", "skopeo", "copy", "--all", "--quiet", fixtureIndex(), dest))
+	mustSucceed(t, skopeo(t, "copy", "--all", "--quiet", fixtureIndex(), dest))
 	return from, marker
 }
 

@@ -326,7 +326,7 @@ func checkEntriesEqualConfigs(t *testing.T, repo, raw string) {
 		t.Fatalf("%s: index of %d entries, want several", repo, len(idx.Manifests))
 	}
 	for _, m := range idx.Manifests {
-		r := runCmd(t, "", "skopeo", "inspect", "--config", "--raw", "--tls-verify=false", "docker://"+repo+"@"+m.Digest.String())
+		r := skopeo(t, "inspect", "--config", "--raw", "--tls-verify=false", "docker://"+repo+"@"+m.Digest.String())
 		mustSucceed(t, r)
 		var cfg specs.Image
 		if err := json.Unmarshal([]byte(r.Stdout), &cfg); err != nil {
