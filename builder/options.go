@@ -107,6 +107,9 @@ type Options struct {
 	Inputs InputOptions
 	// Time clamps the result's timestamps, for reproducible builds.
 	Time TimeOptions
+	// Verify checks the result with package verify before anything is
+	// tagged or published; a mismatch fails the build. Default: off.
+	Verify bool
 	// Plan is the build's plan, made by NewPlan from these options, so
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.

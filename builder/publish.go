@@ -14,7 +14,7 @@ import (
 // destination as it was if anything fails before the end: several
 // platforms are assembled into an untagged index (one platform is
 // published as a plain image, as podman build does); every OCI output is
-// staged next to its destination; every blob and child manifest is pushed
+// staged next to its destination (after --verify checked the result); every blob and child manifest is pushed
 // to every tag's registry; then the registry tags are written, the staged
 // outputs renamed into place, and the local tags moved last.
 func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string) (*Result, error) {
@@ -30,6 +30,10 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 		if res.IndexID != "" {
 			_ = index.Discard(store, res.IndexID)
 		}
+	}
+	if err := verifyResult(ctx, o, store, sys, res, tags); err != nil {
+		discard()
+		return nil, err
 	}
 	if err := writeOutputs(ctx, o, store, sys, res, tags); err != nil {
 		discard()

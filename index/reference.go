@@ -48,7 +48,8 @@ func HasTransport(s string) bool {
 		return false
 	}
 	before, after, _ := strings.Cut(s, ":")
-	hostPort := !strings.Contains(before, "/") && after != "" && after[0] >= '0' && after[0] <= '9'
+	port, _, _ := strings.Cut(after, "/")
+	hostPort := !strings.Contains(before, "/") && port != "" && strings.Trim(port, "0123456789") == ""
 	return !hostPort
 }
 

@@ -53,6 +53,7 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 			newInfoCommand(g),
 			newEmulationCommand(g),
 			newCopyCommand(g),
+			newVerifyCommand(g),
 			newLoginCommand(g),
 			newLogoutCommand(g),
 		},
