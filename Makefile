@@ -13,7 +13,7 @@ GOTEST    ?= $(GO) test -tags "$(TAGS)" -count=1
 
 export CGO_ENABLED = 1
 
-.PHONY: all build test unit e2e e2e-rootless fixtures bench vet fmt clean demo docs
+.PHONY: all build test unit fuzz e2e e2e-rootless fixtures bench vet fmt clean demo docs
 
 all: build
 
@@ -26,7 +26,19 @@ fixtures:
 	tests/fixtures/make-bases.sh $(FIXTURES)
 
 unit: fixtures
-	$(TESTENV) $(GOTEST) -timeout 10m ./builder/... ./emulation/... ./index/... ./session/... ./cmd/...
+	$(TESTENV) $(GOTEST) -timeout 10m ./builder/... ./emulation/... ./index/... ./session/... ./verify/... ./cmd/...
+
+# fuzz runs every fuzz target for FUZZTIME each (go test -fuzz takes one
+# target at a time): platform parsing, index decoding, the ELF header reader.
+# Their packages import no storage or registry code, so the instrumented
+# build stays short.
+FUZZTIME ?= 10s
+FUZZ      = ./emulation:FuzzParsePlatform ./verify/check:FuzzDecodeIndex ./verify/check:FuzzReadELFHeader
+fuzz: fixtures
+	@set -e; for t in $(FUZZ); do \
+		echo "fuzz $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+		$(TESTENV) $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) $${t%%:*}; \
+	done
 
 e2e: build fixtures
 	$(TESTENV) $(GOTEST) -timeout 40m -v ./tests/e2e/...
@@ -40,7 +52,7 @@ e2e-rootless: build fixtures
 # sudoer's `make test` runs itself again through sudo.
 test:
 ifeq ($(shell id -u),0)
-	$(MAKE) unit e2e e2e-rootless
+	$(MAKE) unit fuzz e2e e2e-rootless
 else
 	sudo env "PATH=$(PATH)" $(MAKE) test
 endif

@@ -22,6 +22,8 @@
 // count. A 32-bit compatibility library (i386 in an amd64 image) is a
 // mismatch too: polyarch judges labels, not what a kernel could run.
 //
-// The package writes nothing to the terminal; Report.WriteTable and JSON
-// encoding of Report are for callers.
+// The checks on bytes (ELF headers, layer tars, index entries) live in
+// package verify/check, which needs no transport; this package reads
+// images and reports. It writes nothing to the terminal: Report.WriteTable
+// and JSON encoding of Report are for callers.
 package verify

@@ -2,12 +2,12 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/verify/check"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/blobinfocache/none"
@@ -79,7 +79,7 @@ func verifyEntry(ctx context.Context, sys *types.SystemContext, ref types.ImageR
 		return nil, err
 	}
 	defer done()
-	return verifyImage(ctx, sys, isrc, instance, e.platform, o)
+	return verifyImage(ctx, sys, isrc, instance, e.Declared, o)
 }
 
 // verifyImage checks one image of src (instance nil: src's only image)
@@ -106,11 +106,11 @@ func verifyImage(ctx context.Context, sys *types.SystemContext, src types.ImageS
 	if !samePlatform(label, config) {
 		ir.PlatformMismatch = fmt.Sprintf("index entry says %s, config says %s", ir.Platform, ir.Config)
 	}
-	exp, known := expect(label)
+	exp, known := check.Expect(label)
 	if !known {
 		ir.Note = fmt.Sprintf("polyarch knows no ELF machine for %s: ELF files counted, not checked", ir.Platform)
 	}
-	s := newScan(o.AllFiles)
+	s := check.NewScan(o.AllFiles)
 	layers := img.LayerInfos()
 	for i, l := range layers {
 		if err := readLayer(ctx, src, s, i+1, l); err != nil {
@@ -118,7 +118,7 @@ func verifyImage(ctx context.Context, sys *types.SystemContext, src types.ImageS
 		}
 	}
 	ir.Layers = len(layers)
-	ir.Files, ir.ELFFiles, ir.Mismatches = s.results(exp, known)
+	ir.Files, ir.ELFFiles, ir.Mismatches = s.Results(exp, known)
 	if ir.Mismatches == nil {
 		ir.Mismatches = []Mismatch{}
 	}
@@ -127,7 +127,7 @@ func verifyImage(ctx context.Context, sys *types.SystemContext, src types.ImageS
 
 // readLayer streams one layer blob of src through s as layer n,
 // decompressing it on the fly.
-func readLayer(ctx context.Context, src types.ImageSource, s *scan, n int, l types.BlobInfo) error {
+func readLayer(ctx context.Context, src types.ImageSource, s *check.Scan, n int, l types.BlobInfo) error {
 	rc, _, err := src.GetBlob(ctx, l, none.NoCache)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func readLayer(ctx context.Context, src types.ImageSource, s *scan, n int, l typ
 		return fmt.Errorf("decompressing: %w", err)
 	}
 	defer r.Close()
-	return s.layer(ctx, n, r)
+	return s.Layer(ctx, n, r)
 }
 
 // samePlatform compares os, architecture and variant after normalisation,
@@ -162,27 +162,12 @@ func decodeTop(raw []byte, mime string) (topLevel, error) {
 	if mime == "" {
 		mime = manifest.GuessMIMEType(raw)
 	}
-	t := topLevel{mediaType: mime}
-	if !manifest.MIMETypeIsMultiImage(mime) {
-		return t, nil
+	if !check.IsIndex(mime) {
+		return topLevel{mediaType: mime}, nil
 	}
-	t.index = true
-	list, err := manifest.ListFromBlob(raw, mime)
+	entries, err := check.DecodeIndex(raw, mime)
 	if err != nil {
-		return topLevel{}, fmt.Errorf("parsing index: %w", err)
+		return topLevel{}, err
 	}
-	var idx specs.Index
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		return topLevel{}, fmt.Errorf("parsing index: %w", err)
-	}
-	if n := len(list.Instances()); n != len(idx.Manifests) {
-		return topLevel{}, fmt.Errorf("parsing index: %d entries, %d instances", len(idx.Manifests), n)
-	}
-	for i, d := range idx.Manifests {
-		if err := d.Digest.Validate(); err != nil {
-			return topLevel{}, fmt.Errorf("parsing index: entry %d: %w", i, err)
-		}
-		t.entries = append(t.entries, classify(i, d))
-	}
-	return t, nil
+	return topLevel{mediaType: mime, index: true, entries: entries}, nil
 }

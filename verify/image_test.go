@@ -12,6 +12,24 @@ import (
 	"go.podman.io/image/v5/transports/alltransports"
 )
 
+// busybox returns the first 4 KiB of the fixture busybox-static binary of
+// a Debian architecture, from POLYARCH_FIXTURE_ROOTFS (set by make unit).
+func busybox(t *testing.T, deb string) []byte {
+	t.Helper()
+	dir := os.Getenv("POLYARCH_FIXTURE_ROOTFS")
+	if dir == "" {
+		t.Fatal("POLYARCH_FIXTURE_ROOTFS is not set: run `make unit`")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, deb, "busybox"))
+	if err != nil {
+		t.Fatalf("reading fixture busybox: %v (run tests/fixtures/make-bases.sh)", err)
+	}
+	return data[:4096]
+}
+
+// fixturePlatforms is how many platforms the fixture's latest index has.
+const fixturePlatforms = 8
+
 // verifyRef runs Image on a reference string.
 func verifyRef(t *testing.T, ref string, o Options) *Report {
 	t.Helper()
@@ -37,8 +55,8 @@ func TestImageFixture(t *testing.T) {
 	if err := rep.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Images) != len(debArches) {
-		t.Errorf("%d images verified, want %d", len(rep.Images), len(debArches))
+	if len(rep.Images) != fixturePlatforms {
+		t.Errorf("%d images verified, want %d", len(rep.Images), fixturePlatforms)
 	}
 	for _, img := range rep.Images {
 		if img.ELFFiles != 1 || img.Platform != img.Config {
@@ -54,7 +72,7 @@ func TestImageFixture(t *testing.T) {
 // TestImageProblems verifies hand-made layouts, each wrong in one way.
 func TestImageProblems(t *testing.T) {
 	amd64, arm64 := string(busybox(t, "amd64")), string(busybox(t, "arm64"))
-	pAMD64, pARM64 := debArches["amd64"], specs.Platform{OS: "linux", Architecture: "arm64"}
+	pAMD64, pARM64 := specs.Platform{OS: "linux", Architecture: "amd64"}, specs.Platform{OS: "linux", Architecture: "arm64"}
 	l := newLayout(t)
 	good := l.image(pAMD64, &pAMD64, []file{{name: "bin/busybox", data: amd64}})
 	mislabelled := l.image(pAMD64, &pAMD64, []file{{name: "bin/busybox", data: arm64}})
@@ -88,35 +106,4 @@ func TestImageProblems(t *testing.T) {
 			}
 		})
 	}
-}
-
-// FuzzDecodeTop checks that decoding any top-level manifest never panics,
-// and that every decoded entry is classified with a valid digest.
-func FuzzDecodeTop(f *testing.F) {
-	f.Add([]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:d0077c36759663ec6118aa6b12697c69f056c70e96c24780f6f6144869f39f5a","size":1,"platform":{"os":"linux","architecture":"amd64"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:57eda10b678f4161da623904f35827b261cda5d94f734361d2dfcac7090b956c","size":1,"platform":{"os":"unknown","architecture":"unknown"},"annotations":{"vnd.docker.reference.type":"attestation-manifest"}}]}`), "")
-	f.Add([]byte(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"sha256:d0077c36759663ec6118aa6b12697c69f056c70e96c24780f6f6144869f39f5a","size":1}]}`), "application/vnd.docker.distribution.manifest.list.v2+json")
-	f.Add([]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`), "application/vnd.oci.image.manifest.v1+json")
-	f.Fuzz(func(t *testing.T, raw []byte, mime string) {
-		top, err := decodeTop(raw, mime)
-		if err != nil {
-			return
-		}
-		for i, e := range top.entries {
-			if e.Index != i || e.Digest.Validate() != nil {
-				t.Errorf("entry %d: index %d, digest %q", i, e.Index, e.Digest)
-			}
-			switch e.Kind {
-			case KindImage:
-				if e.platform == nil || e.Platform == "unknown" {
-					t.Errorf("entry %d without a platform classified as an image", i)
-				}
-			case KindAttestation, KindInvalid:
-				if e.Reason == "" {
-					t.Errorf("entry %d of kind %s has no reason", i, e.Kind)
-				}
-			default:
-				t.Errorf("entry %d: unknown kind %q", i, e.Kind)
-			}
-		}
-	})
 }

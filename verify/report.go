@@ -8,29 +8,26 @@ import (
 	"text/tabwriter"
 
 	digest "github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/polyarch/polyarch/emulation"
-	"go.podman.io/image/v5/manifest"
+	"github.com/polyarch/polyarch/verify/check"
 )
 
 // ErrMismatch is wrapped by Report.Err when an image is not what its
 // labels say.
 var ErrMismatch = errors.New("image does not match its platform labels")
 
-// Kinds of index entries.
+// Kinds of index entries, as Entry.Kind says.
 const (
-	// KindImage is an image for a usable platform; it is verified.
-	KindImage = "image"
-	// KindAttestation is an attestation or other manifest annotated with
-	// vnd.docker.reference.type: not an image, and not a problem.
-	KindAttestation = "attestation"
-	// KindInvalid is an entry consumers would mistake for an image: no
-	// platform, unknown/unknown, or a nested index polyarch does not read.
-	KindInvalid = "invalid"
+	KindImage       = check.KindImage
+	KindAttestation = check.KindAttestation
+	KindInvalid     = check.KindInvalid
 )
 
-// referenceType is the annotation buildx puts on attestation entries.
-const referenceType = "vnd.docker.reference.type"
+// Mismatch is one ELF file that does not fit its image's platform.
+type Mismatch = check.Mismatch
+
+// Entry is an index entry that is not a verified image: an attestation
+// or an invalid entry.
+type Entry = check.Entry
 
 // Report is the verification of one image or index.
 type Report struct {
@@ -62,52 +59,6 @@ type ImageReport struct {
 	Mismatches []Mismatch `json:"mismatches"`
 	// Note explains a check that could not be made.
 	Note string `json:"note,omitempty"`
-}
-
-// Mismatch is one ELF file that does not fit its image's platform.
-type Mismatch struct {
-	Path string `json:"path"`
-	// Layer is the 1-based layer that holds the file.
-	Layer int `json:"layer"`
-	// Machine describes the file's header, e.g. "EM_AARCH64 64-bit LSB
-	// (linux/arm64)".
-	Machine string    `json:"machine"`
-	ELF     ELFHeader `json:"elf"`
-	Reason  string    `json:"reason"`
-}
-
-// Entry is an index entry that is not a verified image.
-type Entry struct {
-	Index     int           `json:"index"`
-	Kind      string        `json:"kind"`
-	Digest    digest.Digest `json:"digest"`
-	MediaType string        `json:"mediaType"`
-	// Platform is the entry's platform, "unknown" without one.
-	Platform string `json:"platform"`
-	// Reason says why the entry is invalid, or what an attestation refers to.
-	Reason string `json:"reason"`
-	// platform is the entry's platform, for verifying an image entry.
-	platform *specs.Platform
-}
-
-// classify sorts the i-th entry d of an index.
-func classify(i int, d specs.Descriptor) Entry {
-	e := Entry{Index: i, Kind: KindImage, Digest: d.Digest, MediaType: d.MediaType, Platform: "unknown", platform: d.Platform}
-	if d.Platform != nil {
-		e.Platform = emulation.FormatPlatform(*d.Platform)
-	}
-	switch p := d.Platform; {
-	case d.Annotations[referenceType] != "":
-		e.Kind = KindAttestation
-		e.Reason = fmt.Sprintf("%s for %s", d.Annotations[referenceType], d.Annotations["vnd.docker.reference.digest"])
-	case p == nil:
-		e.Kind, e.Reason = KindInvalid, "entry has no platform: consumers would take it for an image of any platform"
-	case p.OS == "" || p.Architecture == "" || p.OS == "unknown" || p.Architecture == "unknown":
-		e.Kind, e.Reason = KindInvalid, fmt.Sprintf("entry platform %q is no platform, and it is not annotated as an attestation", e.Platform)
-	case manifest.MIMETypeIsMultiImage(d.MediaType):
-		e.Kind, e.Reason = KindInvalid, "a nested index: polyarch verifies one level of index"
-	}
-	return e
 }
 
 // OK reports whether every image matches its labels and no entry is invalid.

@@ -1,4 +1,4 @@
-package verify
+package check
 
 import (
 	"bytes"
@@ -116,11 +116,11 @@ func TestMismatch(t *testing.T) {
 			ok[name] = true
 		}
 		for name, p := range plats {
-			e, known := expect(p)
+			e, known := Expect(p)
 			if !known {
-				t.Fatalf("no expectation for %v", p)
+				t.Fatalf("no Expectation for %v", p)
 			}
-			why := e.mismatch(h)
+			why := e.Mismatch(h)
 			if (why == "") != ok[name] {
 				t.Errorf("%s busybox under %s: mismatch %q, want fit=%v", bin, name, why, ok[name])
 			}
@@ -144,8 +144,8 @@ func TestMismatchNamesBothMachines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, _ := expect(tc.p)
-		if got := e.mismatch(h); got != tc.want {
+		e, _ := Expect(tc.p)
+		if got := e.Mismatch(h); got != tc.want {
 			t.Errorf("%s under %v:\n got %q\nwant %q", tc.bin, tc.p, got, tc.want)
 		}
 	}

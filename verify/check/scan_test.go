@@ -1,11 +1,46 @@
-package verify
+package check
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"reflect"
 	"testing"
 )
+
+// file is one tar entry of a test layer: a regular file with data, a
+// directory (name ending in /), a symlink (link set) or a hard link (hard set).
+type file struct {
+	name, data, link, hard string
+}
+
+// tarLayer returns the uncompressed tar of files.
+func tarLayer(t *testing.T, files []file) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		h := &tar.Header{Name: f.name, Mode: 0o755, Typeflag: tar.TypeReg, Size: int64(len(f.data))}
+		switch {
+		case f.link != "":
+			h.Typeflag, h.Linkname, h.Size = tar.TypeSymlink, f.link, 0
+		case f.hard != "":
+			h.Typeflag, h.Linkname, h.Size = tar.TypeLink, f.hard, 0
+		case f.name[len(f.name)-1] == '/':
+			h.Typeflag, h.Size = tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(f.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 // TestScanWhiteouts runs layers through a scan and checks which files of
 // the final filesystem are counted and which mismatch an amd64 label.
@@ -32,16 +67,16 @@ func TestScanWhiteouts(t *testing.T) {
 		{"outside the default directories", false, [][]file{base, {{name: "opt/tool", data: arm64}, {name: "lib/firmware/fw", data: arm64}}}, 1, 1, nil},
 		{"all files", true, [][]file{base, {{name: "opt/tool", data: arm64}, {name: "etc/passwd", data: "root:x:0:0::/root:/bin/sh\n"}}}, 3, 2, []string{"/opt/tool"}},
 	}
-	e, _ := expect(debArches["amd64"])
+	e, _ := Expect(debArches["amd64"])
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScan(tc.all)
+			s := NewScan(tc.all)
 			for i, l := range tc.layers {
-				if err := s.layer(context.Background(), i+1, bytes.NewReader(tarLayer(t, l))); err != nil {
+				if err := s.Layer(context.Background(), i+1, bytes.NewReader(tarLayer(t, l))); err != nil {
 					t.Fatal(err)
 				}
 			}
-			files, elfs, bad := s.results(e, true)
+			files, elfs, bad := s.Results(e, true)
 			var paths []string
 			for _, m := range bad {
 				paths = append(paths, m.Path)
@@ -57,7 +92,7 @@ func TestScanWhiteouts(t *testing.T) {
 func TestScanStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := newScan(false).layer(ctx, 1, bytes.NewReader(tarLayer(t, []file{{name: "bin/x", data: "x"}})))
+	err := NewScan(false).Layer(ctx, 1, bytes.NewReader(tarLayer(t, []file{{name: "bin/x", data: "x"}})))
 	if err == nil {
 		t.Fatal("scan of a cancelled context succeeded")
 	}

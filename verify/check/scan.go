@@ -1,4 +1,4 @@
-package verify
+package check
 
 import (
 	"archive/tar"
@@ -19,7 +19,7 @@ const (
 )
 
 // defaultDirs are scanned, with every top-level lib* and usr/lib*
-// directory, unless Options.AllFiles is set.
+// directory, unless a scan is of all files.
 var defaultDirs = []string{"bin/", "sbin/", "usr/bin/", "usr/sbin/", "usr/local/bin/"}
 
 // excludedDirs hold ELF files for other processors on purpose (device
@@ -33,10 +33,10 @@ type fileState struct {
 	elf   *ELFHeader // nil when the file is not ELF
 }
 
-// scan follows every path through an image's layers, bottom to top. Layers
+// Scan follows every path through an image's layers, bottom to top. Layers
 // are numbered from 1; a deletion recorded for layer n hides only what
 // layers below n added.
-type scan struct {
+type Scan struct {
 	all   bool
 	files map[string]fileState
 	// gone[p] = n: a whiteout in layer n deleted p and everything below it.
@@ -46,14 +46,14 @@ type scan struct {
 	under map[string]int
 }
 
-// newScan returns an empty scan; all scans every path, not only the
+// NewScan returns an empty scan; all scans every path, not only the
 // default directories.
-func newScan(all bool) *scan {
-	return &scan{all: all, files: map[string]fileState{}, gone: map[string]int{}, under: map[string]int{}}
+func NewScan(all bool) *Scan {
+	return &Scan{all: all, files: map[string]fileState{}, gone: map[string]int{}, under: map[string]int{}}
 }
 
 // inScope reports whether the file at p (clean, relative) is scanned.
-func (s *scan) inScope(p string) bool {
+func (s *Scan) inScope(p string) bool {
 	if s.all {
 		return true
 	}
@@ -71,8 +71,8 @@ func (s *scan) inScope(p string) bool {
 	return strings.HasPrefix(top, "lib") && rest != ""
 }
 
-// layer reads the uncompressed layer tar r as layer n.
-func (s *scan) layer(ctx context.Context, n int, r io.Reader) error {
+// Layer reads the uncompressed layer tar r as layer n.
+func (s *Scan) Layer(ctx context.Context, n int, r io.Reader) error {
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -92,7 +92,7 @@ func (s *scan) layer(ctx context.Context, n int, r io.Reader) error {
 }
 
 // entry records one tar entry of layer n; body is its content.
-func (s *scan) entry(n int, hdr *tar.Header, body io.Reader) error {
+func (s *Scan) entry(n int, hdr *tar.Header, body io.Reader) error {
 	p := cleanPath(hdr.Name)
 	if p == "" {
 		return nil
@@ -150,7 +150,7 @@ func cleanPath(name string) string {
 
 // alive reports whether the file p added by layer n survives every layer
 // above it.
-func (s *scan) alive(p string, n int) bool {
+func (s *Scan) alive(p string, n int) bool {
 	if s.gone[p] > n {
 		return false
 	}
@@ -171,10 +171,10 @@ func parent(p string) string {
 	return ""
 }
 
-// results returns the number of files and ELF files in scope in the
+// Results returns the number of files and ELF files in scope in the
 // image's final filesystem, and the ELF files that do not fit e (none
 // when known is false), sorted by path.
-func (s *scan) results(e expectation, known bool) (files, elfs int, bad []Mismatch) {
+func (s *Scan) Results(e Expectation, known bool) (files, elfs int, bad []Mismatch) {
 	paths := make([]string, 0, len(s.files))
 	for p := range s.files {
 		paths = append(paths, p)
@@ -193,9 +193,21 @@ func (s *scan) results(e expectation, known bool) (files, elfs int, bad []Mismat
 		if !known {
 			continue
 		}
-		if why := e.mismatch(*st.elf); why != "" {
-			bad = append(bad, Mismatch{Path: "/" + p, Layer: st.layer, Machine: describe(*st.elf), ELF: *st.elf, Reason: why})
+		if why := e.Mismatch(*st.elf); why != "" {
+			bad = append(bad, Mismatch{Path: "/" + p, Layer: st.layer, Machine: Describe(*st.elf), ELF: *st.elf, Reason: why})
 		}
 	}
 	return files, elfs, bad
+}
+
+// Mismatch is one ELF file that does not fit its image's platform.
+type Mismatch struct {
+	Path string `json:"path"`
+	// Layer is the 1-based layer that holds the file.
+	Layer int `json:"layer"`
+	// Machine describes the file's header, e.g. "EM_AARCH64 64-bit LSB
+	// (linux/arm64)".
+	Machine string    `json:"machine"`
+	ELF     ELFHeader `json:"elf"`
+	Reason  string    `json:"reason"`
 }
