@@ -131,7 +131,7 @@ func TestVerifyMislabelled(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.tag, func(t *testing.T) {
 			reg := "docker://" + env.Registry + "/verify-" + tc.tag + ":1"
-			mustSucceed(t, runCmd(t, "", "skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:"+dir+":"+tc.tag, reg))
+			mustSucceed(t, skopeo(t, "copy", "--all", "--dest-tls-verify=false", "oci:"+dir+":"+tc.tag, reg))
 			for _, ref := range []string{"oci:" + dir + ":" + tc.tag, reg} {
 				r := polyarch(t, s, "verify", "--tls-verify=false", ref)
 				line := "/bin/busybox (layer 1): " + tc.file + " is not " + tc.want
@@ -235,8 +235,8 @@ func TestBuildVerifyCatchesBuildPlatformTarget(t *testing.T) {
 	if p := podman(t, s, "image", "exists", tag); p.Code != 1 {
 		t.Errorf("podman image exists %s: exit %d, want 1 (not tagged)", tag, p.Code)
 	}
-	if sk := runCmd(t, "", "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+tag); sk.Code == 0 {
-		t.Errorf("registry has %s after a failed verify", tag)
+	if sk := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+tag); sk.Code == 0 || !strings.Contains(sk.Stderr, "unknown") {
+		t.Errorf("skopeo inspect %s: exit %d, want it unknown to the registry after a failed verify: %s", tag, sk.Code, sk.Stderr)
 	}
 }
 
