@@ -125,7 +125,10 @@ func newReexecCommand() *unshare.Cmd {
 	cmd.UnshareFlags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS
 	cmd.GidMappingsEnableSetgroups = true
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// The child dies with its parent, whatever kills the parent.
-	cmd.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The child dies with its parent, whatever kills the parent. It runs
+	// in a process group of its own, so a signal sent to the terminal's
+	// foreground group (Ctrl-C) or to polyarch's group reaches it once,
+	// forwarded by the parent, and never counts as a second signal.
+	cmd.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	return cmd
 }

@@ -33,7 +33,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 				if mode == "host" {
 					guardHost(t)
 				}
-				interruptBuild(t, mode, sig, "")
+				interruptBuild(t, mode, sig, "", false)
 				if mode == "host" && !slices.Contains(hostHandlers(t), "qemu-aarch64") {
 					t.Errorf("the build did not register qemu-aarch64 in the host's binfmt_misc: host mode was not exercised")
 				}
@@ -47,10 +47,19 @@ func TestInterruptLeavesNothing(t *testing.T) {
 // emulated alike, and polyarch still leaves nothing and exits 128+signal.
 func TestInterruptKillsWhatIgnoresSIGTERM(t *testing.T) {
 	start := time.Now()
-	interruptBuild(t, "private", syscall.SIGTERM, "trap '' TERM INT; ")
+	interruptBuild(t, "private", syscall.SIGTERM, "trap '' TERM INT; ", false)
 	if took := time.Since(start); took < 3*time.Second {
 		t.Errorf("the build stopped in %s, before the 3 s grace: SIGKILL was not what stopped it", took)
 	}
+}
+
+// TestCtrlCAtTerminal sends SIGINT to polyarch's whole process group, as
+// a terminal does on Ctrl-C: polyarch re-executed in its user namespace
+// must take it as one interrupt (stop RUN steps, clean up, say so), not as
+// the direct SIGINT plus the one its parent forwards, a "second signal"
+// that would kill it at once and leave RUN processes behind.
+func TestCtrlCAtTerminal(t *testing.T) {
+	interruptBuild(t, "private", syscall.SIGINT, "trap '' TERM INT; ", true)
 }
 
 // TestBuildStopsBackgroundProcesses: processes a RUN step leaves in the
@@ -72,8 +81,9 @@ func newMarker() string {
 }
 
 // interruptBuild runs one build whose RUN step, prefixed with runPrefix,
-// is interrupted with sig.
-func interruptBuild(t *testing.T, mode string, sig syscall.Signal, runPrefix string) {
+// is interrupted with sig: sent to polyarch's PID, or with group to its
+// whole process group (polyarch is started as a group leader).
+func interruptBuild(t *testing.T, mode string, sig syscall.Signal, runPrefix string, group bool) {
 	s := newStore(t)
 	marker := newMarker()
 	ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN "+runPrefix+"echo started; sleep "+marker+"; echo end\n", nil)
@@ -82,6 +92,7 @@ func interruptBuild(t *testing.T, mode string, sig syscall.Signal, runPrefix str
 		"-t", "app:sig", "-o", "type=oci,dest="+out, ctxDir)
 	t.Logf("$ %s %s", env.Bin, strings.Join(args, " "))
 	cmd := exec.Command(env.Bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: group}
 	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -99,7 +110,11 @@ func interruptBuild(t *testing.T, mode string, sig syscall.Signal, runPrefix str
 	}
 	t.Logf("before %s to pid %d:\n%s", unix.SignalName(sig), cmd.Process.Pid, formatProcs(marked(marker)))
 	start := time.Now()
-	_ = cmd.Process.Signal(sig) // this pid only, not its group
+	if group {
+		_ = syscall.Kill(-cmd.Process.Pid, sig)
+	} else {
+		_ = cmd.Process.Signal(sig) // this pid only, not its group
+	}
 	err := cmd.Wait()
 	left := marked(marker)
 	t.Logf("stopped %s after %s: %v\n%s", time.Since(start), unix.SignalName(sig), err, stderr.String())
