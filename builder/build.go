@@ -47,6 +47,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := checkBases(ctx, &o, store, sys, plan.needs); err != nil {
 		return nil, err
 	}
+	if err := checkBaseLabels(ctx, &o, store, sys, plan.needs); err != nil {
+		return nil, err
+	}
 	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
 		return nil, err
 	}

@@ -107,6 +107,10 @@ type Options struct {
 	Inputs InputOptions
 	// Time clamps the result's timestamps, for reproducible builds.
 	Time TimeOptions
+	// AllowMislabelledBase builds from a base whose index entry's platform
+	// differs from its image's config, with a warning; default: refuse
+	// before any step runs.
+	AllowMislabelledBase bool
 	// Plan is the build's plan, made by NewPlan from these options, so
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.
