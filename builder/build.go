@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
@@ -41,6 +40,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := o.writeStdinContainerfile(work); err != nil {
 		return nil, err
 	}
+	report, err := reportUserLookups(work)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Unsetenv(lookupReportEnv)
 	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
 		return nil, err
 	}
@@ -53,9 +57,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
 		return nil, err
 	}
-	images, err := buildPlatforms(ctx, &o, store, sys)
+	images, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
 	if err != nil {
-		return nil, err
+		return nil, explainLookup(err, report, plan)
 	}
 	res, err := publish(ctx, &o, store, sys, images, tags)
 	if err != nil {
@@ -74,5 +78,5 @@ func reportWriter(o *Options) io.Writer {
 
 // platformError prefixes a build error with its platform.
 func platformError(p string, err error) error {
-	return fmt.Errorf("[%s] %w", p, err)
+	return &PlatformError{Platform: p, Err: err}
 }

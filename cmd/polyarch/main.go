@@ -11,11 +11,13 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/session"
 	"go.podman.io/buildah"
 )
 
 func main() {
+	builder.ServeUserLookup() // replaces buildah's user-lookup helper; exits when it is one
 	if buildah.InitReexec() {
 		return
 	}
