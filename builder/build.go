@@ -27,6 +27,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _, _ = store.Shutdown(false) }()
+	snap, err := prepareStore(store, o.Stderr)
+	if err != nil {
+		return nil, err
+	}
 	sys, err := systemContext(&o, store)
 	if err != nil {
 		return nil, err
@@ -58,14 +62,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	images, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
-	if err != nil {
-		return nil, explainLookup(err, report, plan)
+	if err == nil {
+		var res *Result
+		if res, err = publish(ctx, &o, store, sys, images, tags); err == nil {
+			return res, writeResultFiles(o.Metadata, store, res, tags)
+		}
 	}
-	res, err := publish(ctx, &o, store, sys, images, tags)
-	if err != nil {
-		return nil, err
-	}
-	return res, writeResultFiles(o.Metadata, store, res, tags)
+	return nil, afterFailure(err, &o, store, snap, spacePlaces(store, work), func(err error) error { return explainLookup(err, report, plan) })
 }
 
 // reportWriter returns where copy progress goes.
