@@ -12,6 +12,7 @@ import (
 	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
+	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 )
@@ -79,7 +80,7 @@ func baseLabel(ctx context.Context, o *Options, store storage.Store, sys *types.
 	}
 	var errs []error
 	for _, ref := range refs {
-		m, ok, err := entryLabel(ctx, sys, ref, n)
+		m, ok, err := entryLabel(ctx, store, sys, ref, n)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -97,7 +98,7 @@ func baseLabel(ctx context.Context, o *Options, store storage.Store, sys *types.
 // entryLabel reads the entry of ref's index that serves n.Platform and
 // its config. ok is false when ref is an index without such an entry, so
 // the next source is tried; a single image has nothing to compare.
-func entryLabel(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, n baseNeed) (m *mislabel, ok bool, err error) {
+func entryLabel(ctx context.Context, store storage.Store, sys *types.SystemContext, ref types.ImageReference, n baseNeed) (m *mislabel, ok bool, err error) {
 	src, err := ref.NewImageSource(ctx, sys)
 	if err != nil {
 		return nil, false, err
@@ -118,19 +119,49 @@ func entryLabel(ctx context.Context, sys *types.SystemContext, ref types.ImageRe
 	if !found {
 		return nil, false, nil
 	}
-	img, err := image.FromUnparsedImage(ctx, sys, image.UnparsedInstance(src, &d))
-	if err != nil {
-		return nil, false, fmt.Errorf("reading manifest %s of %s: %w", d, n.Image, err)
-	}
-	cfg, err := img.OCIConfig(ctx)
+	config, err := instancePlatform(ctx, store, sys, src, d)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading the config of manifest %s of %s: %w", d, n.Image, err)
 	}
-	config := specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}
 	if samePlatform(entry, config) {
 		return nil, true, nil
 	}
 	return &mislabel{Image: n.Image, Entry: entry, Config: config, ManifestDigest: d}, true, nil
+}
+
+// instancePlatform returns the platform the config of instance d of the
+// index src says. In local storage an index and its instances are
+// separate images: the instance is found by its manifest digest.
+func instancePlatform(ctx context.Context, store storage.Store, sys *types.SystemContext, src types.ImageSource, d digest.Digest) (specs.Platform, error) {
+	if src.Reference().Transport().Name() == is.Transport.Name() {
+		imgs, err := store.ImagesByDigest(d)
+		if err != nil || len(imgs) == 0 {
+			return specs.Platform{}, fmt.Errorf("no image in local storage has manifest %s: %v", d, err)
+		}
+		ref, err := is.Transport.NewStoreReference(store, nil, imgs[0].ID)
+		if err != nil {
+			return specs.Platform{}, err
+		}
+		isrc, err := ref.NewImageSource(ctx, sys)
+		if err != nil {
+			return specs.Platform{}, err
+		}
+		defer isrc.Close()
+		src, d = isrc, ""
+	}
+	var instance *digest.Digest
+	if d != "" {
+		instance = &d
+	}
+	img, err := image.FromUnparsedImage(ctx, sys, image.UnparsedInstance(src, instance))
+	if err != nil {
+		return specs.Platform{}, err
+	}
+	cfg, err := img.OCIConfig(ctx)
+	if err != nil {
+		return specs.Platform{}, err
+	}
+	return specs.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}, nil
 }
 
 // findEntry returns the first usable entry of list for want, as the
