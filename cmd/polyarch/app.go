@@ -55,6 +55,7 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 			newCopyCommand(g),
 			newLoginCommand(g),
 			newLogoutCommand(g),
+			newCheckStoreCommand(g),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Writer:         stdout,

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.podman.io/storage"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,26 +67,12 @@ func freeBytes(t *testing.T, dir string) uint64 {
 }
 
 // checkStore runs containers/storage's Check (CheckMost: layer digests,
-// mounts, data) on the test store and fails on any problem it reports.
+// mounts, data) on the test store, through the hidden polyarch
+// check-store, which also works rootless, and fails on any problem.
 func checkStore(t *testing.T, s store) {
 	t.Helper()
-	st, err := storage.GetStore(storage.StoreOptions{GraphRoot: s.Root, RunRoot: s.RunRoot, GraphDriverName: "overlay"})
-	if err != nil {
-		t.Fatalf("opening the store %s: %v", s.Root, err)
-	}
-	defer func() { _, _ = st.Shutdown(true) }()
-	report, err := st.Check(storage.CheckMost())
-	if err != nil {
-		t.Fatalf("checking the store %s: %v", s.Root, err)
-	}
-	var problems []string
-	for kind, m := range map[string]map[string][]error{"layer": report.Layers, "read-only layer": report.ROLayers,
-		"image": report.Images, "read-only image": report.ROImages, "container": report.Containers} {
-		for id, errs := range m {
-			problems = append(problems, fmt.Sprintf("%s %s: %v", kind, id, errs))
-		}
-	}
-	if len(problems) > 0 {
-		t.Errorf("store.Check reports on %s:\n%s", s.Root, strings.Join(problems, "\n"))
+	r := polyarch(t, s, "check-store")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "" {
+		t.Errorf("store.Check reports on %s (exit %d):\n%s%s", s.Root, r.Code, r.Stdout, r.Stderr)
 	}
 }
