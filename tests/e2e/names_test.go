@@ -18,7 +18,7 @@ func TestInvalidRunMountIsUsageError(t *testing.T) {
 		{"type=cache,target=/x,sharing=everyone", `option sharing: "everyone" is not one of`},
 		{"type=tmpfs,tmpfs-size=1m", "type=tmpfs needs a target"},
 	} {
-		t.Run(tc.mount, func(t *testing.T) {
+		t.Run(strings.ReplaceAll(tc.mount, ",", " "), func(t *testing.T) {
 			s := newStore(t)
 			ctxDir := writeContext(t, "FROM "+registryBase("latest")+"\nRUN --mount="+tc.mount+" true\n", nil)
 			r := polyarch(t, s, "build", "--tls-verify=false", ctxDir)
