@@ -18,9 +18,9 @@ const abandonGrace = 10 * time.Second
 // buildPlatformsOrAbandon runs buildPlatforms and returns its result; once
 // ctx ends it waits at most abandonGrace more. buildah does not honour
 // cancellation in every wait (an ADD from a server that never answers
-// blocks for ever), and SIGTERM must end polyarch within seconds: the
-// abandoned build dies with the process, and the store is repaired by
-// the next command that opens it (see cleanup.go).
+// blocks for ever), and SIGTERM must end polyarch within seconds: Build
+// then removes what the abandoned build left in the store (see
+// cleanup.go), and the rest dies with the process.
 func buildPlatformsOrAbandon(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, error) {
 	type result struct {
 		images []PlatformImage
