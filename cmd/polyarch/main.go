@@ -17,6 +17,7 @@ import (
 )
 
 func main() {
+	builder.DieWithParent()   // a re-executed helper never outlives polyarch
 	builder.ServeUserLookup() // replaces buildah's user-lookup helper; exits when it is one
 	if buildah.InitReexec() {
 		return

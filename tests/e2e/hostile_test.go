@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -131,4 +133,57 @@ func checkNoContainers(t *testing.T, s store) {
 	if strings.TrimSpace(ps.Stdout) != "" {
 		t.Errorf("working containers left behind: %q", ps.Stdout)
 	}
+}
+
+// TestHelpersDieWithPolyarch starts polyarch's binary as buildah's
+// copier helper, blocked reading a pipe nobody writes, below a parent that
+// is then killed with SIGKILL: the helper dies with it.
+func TestHelpersDieWithPolyarch(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "stdin")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hold, err := os.OpenFile(fifo, os.O_RDWR, 0) // a writer that never writes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	parent := exec.Command("bash", "-c", `exec -a buildah-copier "$0" < "$1" & echo $!; wait`, env.Bin, fifo)
+	stdout, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	pid, perr := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || perr != nil || pid <= 0 {
+		_ = parent.Process.Kill()
+		t.Fatalf("reading the helper's pid: %q %v %v", line, err, perr)
+	}
+	time.Sleep(500 * time.Millisecond) // the helper starts and blocks on its stdin
+	if !alive(pid) {
+		t.Fatalf("the helper %d exited before its parent was killed", pid)
+	}
+	_ = parent.Process.Kill()
+	_ = parent.Wait()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if !alive(pid) {
+			return
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	t.Errorf("buildah-copier helper %d outlived its killed parent by 5s", pid)
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	end := strings.LastIndexByte(s, ')')
+	return end < 0 || !strings.HasPrefix(s[end:], ") Z")
 }
