@@ -8,7 +8,8 @@ import (
 )
 
 // TestMislabelledBase builds from the fixture index whose linux/arm64/v8
-// entry holds an amd64 image, from a registry and from a layout: refused
+// entry holds an amd64 image, from a registry and from a layout, and from
+// a list podman mislabelled in local storage: refused
 // before any step, naming the base, the entry's platform and the config's;
 // --allow-mislabelled-base builds with one warning.
 func TestMislabelledBase(t *testing.T) {
@@ -19,24 +20,26 @@ func TestMislabelledBase(t *testing.T) {
 		t.Fatalf("pushing the mislabelled base: %v: %s", err, out)
 	}
 	for _, tc := range []struct {
-		name, base string
-		// local: copied into local storage first. buildah then picks a
-		// local image by its config, so even allowed, the arm64 build
-		// finds no arm64 image there: only the refusal is checked.
+		name, base, platforms string
+		// local: made in local storage by podman as a user would
+		// mislabel an image (manifest add --arch arm64 of an amd64
+		// image). buildah picks a local image by its config, so even
+		// allowed, the arm64 build finds no arm64 image there: only the
+		// refusal is checked.
 		local bool
 	}{
-		{"registry", pushed, false},
-		{"layout", "oci:busybox-oci:mislabelled", false},
-		{"local storage", "localhost/mislabelled:1", true},
+		{"registry", pushed, "linux/amd64,linux/arm64", false},
+		{"layout", "oci:busybox-oci:mislabelled", "linux/amd64,linux/arm64", false},
+		{"local storage", "localhost/mislabelled:1", "linux/arm64", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctxDir := writeContext(t, "FROM "+tc.base+"\nRUN cat /etc/fixture-arch\n", nil)
 			copyPath(t, filepath.Join(env.Fixtures, "busybox-oci"), filepath.Join(ctxDir, "busybox-oci"))
 			s := newStore(t)
 			if tc.local {
-				mustSucceed(t, polyarch(t, s, "copy", "oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":mislabelled", "containers-storage:"+tc.base))
+				mislabelLocally(t, s, tc.base)
 			}
-			args := []string{"build", "--tls-verify=false", "--platform", "linux/amd64,linux/arm64", ctxDir}
+			args := []string{"build", "--tls-verify=false", "--platform", tc.platforms, ctxDir}
 			r := polyarch(t, s, args...)
 			if r.Code != 1 {
 				t.Errorf("exit %d, want 1", r.Code)
@@ -63,4 +66,14 @@ func TestMislabelledBase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mislabelLocally makes list in local storage: one entry that podman
+// labels linux/arm64/v8, holding the fixture's amd64 image.
+func mislabelLocally(t *testing.T, s store, list string) {
+	t.Helper()
+	src := "oci:" + filepath.Join(env.Fixtures, "busybox-oci") + ":amd64-single"
+	mustSucceed(t, runCmd(t, "", "skopeo", "copy", "--quiet", src, "containers-storage:["+"overlay@"+s.Root+"+"+s.RunRoot+"]localhost/amd64img:1"))
+	mustSucceed(t, podman(t, s, "manifest", "create", list))
+	mustSucceed(t, podman(t, s, "manifest", "add", "--arch", "arm64", "--variant", "v8", list, "containers-storage:localhost/amd64img:1"))
 }
