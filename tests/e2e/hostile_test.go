@@ -83,6 +83,9 @@ func TestSIGTERMEndsStuckBuild(t *testing.T) {
 	}
 	checkNoContainers(t, s)
 	checkStore(t, s)
+	if info, err := os.ReadFile("/proc/self/mountinfo"); err != nil || strings.Contains(string(info), "lowerdir="+ctxDir+",") {
+		t.Errorf("buildah's overlay over the build context %s is still mounted (%v)", ctxDir, err)
+	}
 }
 
 // runBounded runs polyarch, sends SIGTERM to its PID after term (0:
