@@ -9,14 +9,9 @@ import (
 )
 
 // CheckStore runs containers/storage's Check (CheckMost: layer digests,
-// mounts and data too) on local storage, writes one line per problem to
-// w, and returns an error if there is any.
-func CheckStore(o StoreOptions, w io.Writer) error {
-	store, err := openStore(o, w)
-	if err != nil {
-		return err
-	}
-	defer func() { _, _ = store.Shutdown(false) }()
+// mounts and data too) on store, writes one line per problem to w, and
+// returns an error if there is any.
+func CheckStore(store storage.Store, w io.Writer) error {
 	report, err := store.Check(storage.CheckMost())
 	if err != nil {
 		return fmt.Errorf("checking %s: %w", store.GraphRoot(), err)

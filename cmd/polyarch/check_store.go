@@ -17,10 +17,12 @@ func newCheckStoreCommand(g *globalOptions) *cli.Command {
 			if c.NArg() != 0 {
 				return cli.Exit("polyarch check-store takes no arguments", 125)
 			}
-			if err := builder.EnterStorageNamespace(); err != nil {
+			l, err := openLocal(c, g, nil)
+			if err != nil {
 				return err
 			}
-			return builder.CheckStore(builder.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver}, g.Stdout)
+			defer l.close()
+			return builder.CheckStore(l.store, g.Stdout)
 		},
 	}
 }
