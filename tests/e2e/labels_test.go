@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,11 +13,8 @@ import (
 // --allow-mislabelled-base builds with one warning.
 func TestMislabelledBase(t *testing.T) {
 	pushed := env.Registry + "/busybox:mislabelled"
-	out, err := exec.Command("skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false",
-		"oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":mislabelled", "docker://"+pushed).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pushing the mislabelled base: %v: %s", err, out)
-	}
+	mustSucceed(t, skopeo(t, "copy", "--all", "--quiet", "--dest-tls-verify=false",
+		"oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":mislabelled", "docker://"+pushed))
 	for _, tc := range []struct {
 		name, base, platforms string
 		// local: made in local storage by podman as a user would
@@ -73,7 +69,7 @@ func TestMislabelledBase(t *testing.T) {
 func mislabelLocally(t *testing.T, s store, list string) {
 	t.Helper()
 	src := "oci:" + filepath.Join(env.Fixtures, "busybox-oci") + ":amd64-single"
-	mustSucceed(t, runCmd(t, "", "skopeo", "copy", "--quiet", src, "containers-storage:["+"overlay@"+s.Root+"+"+s.RunRoot+"]localhost/amd64img:1"))
+	mustSucceed(t, skopeo(t, "copy", "--quiet", src, "containers-storage:["+"overlay@"+s.Root+"+"+s.RunRoot+"]localhost/amd64img:1"))
 	mustSucceed(t, podman(t, s, "manifest", "create", list))
 	mustSucceed(t, podman(t, s, "manifest", "add", "--arch", "arm64", "--variant", "v8", list, "containers-storage:localhost/amd64img:1"))
 }

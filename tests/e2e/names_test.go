@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,11 +42,8 @@ const shortNameRepo = "polyarch-short/busybox"
 // unqualified-search registry in a test registries.conf, and from a short
 // name found in local storage.
 func TestShortNames(t *testing.T) {
-	out, err := exec.Command("skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false",
-		"oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":3arch", "docker://"+env.Registry+"/"+shortNameRepo+":3arch").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pushing %s: %v: %s", shortNameRepo, err, out)
-	}
+	mustSucceed(t, skopeo(t, "copy", "--all", "--quiet", "--dest-tls-verify=false",
+		"oci:"+filepath.Join(env.Fixtures, "busybox-oci")+":3arch", "docker://"+env.Registry+"/"+shortNameRepo+":3arch"))
 	dir := t.TempDir()
 	search := writeTemp(t, dir, "search.conf", fmt.Sprintf("unqualified-search-registries = [%q]\n[[registry]]\nlocation = %q\ninsecure = true\n", env.Registry, env.Registry))
 	none := writeTemp(t, dir, "none.conf", "# no unqualified-search-registries\n")
