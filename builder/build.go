@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
@@ -28,6 +27,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _, _ = store.Shutdown(false) }()
+	snap, err := prepareStore(store, o.Stderr)
+	if err != nil {
+		return nil, err
+	}
 	sys, err := systemContext(&o, store)
 	if err != nil {
 		return nil, err
@@ -41,24 +44,31 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := o.writeStdinContainerfile(work); err != nil {
 		return nil, err
 	}
+	report, err := reportUserLookups(work)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Unsetenv(lookupReportEnv)
 	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
 		return nil, err
 	}
 	if err := checkBases(ctx, &o, store, sys, plan.needs); err != nil {
 		return nil, err
 	}
+	if err := checkBaseLabels(ctx, &o, store, sys, plan.needs); err != nil {
+		return nil, err
+	}
 	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
 		return nil, err
 	}
-	images, err := buildPlatforms(ctx, &o, store, sys)
-	if err != nil {
-		return nil, err
+	images, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
+	if err == nil {
+		var res *Result
+		if res, err = publish(ctx, &o, store, sys, images, tags); err == nil {
+			return res, writeResultFiles(o.Metadata, store, res, tags)
+		}
 	}
-	res, err := publish(ctx, &o, store, sys, images, tags)
-	if err != nil {
-		return nil, err
-	}
-	return res, writeResultFiles(o.Metadata, store, res, tags)
+	return nil, afterFailure(err, &o, store, snap, spacePlaces(store, work), func(err error) error { return explainLookup(err, report, plan) })
 }
 
 // reportWriter returns where copy progress goes.
@@ -71,5 +81,5 @@ func reportWriter(o *Options) io.Writer {
 
 // platformError prefixes a build error with its platform.
 func platformError(p string, err error) error {
-	return fmt.Errorf("[%s] %w", p, err)
+	return &PlatformError{Platform: p, Err: err}
 }

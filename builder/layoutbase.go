@@ -111,7 +111,7 @@ func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storag
 // storage under the ID its config gives it, with no name, unless it is
 // there already, and returns that ID.
 func importBase(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, b layoutBase, report io.Writer) (string, error) {
-	refs, err := baseReferences(o, store, b.Image)
+	refs, err := baseReferences(o, store, sys, b.Image)
 	if err != nil {
 		return "", err
 	}

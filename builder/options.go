@@ -110,6 +110,10 @@ type Options struct {
 	// Verify checks the result with package verify before anything is
 	// tagged or published; a mismatch fails the build. Default: off.
 	Verify bool
+	// AllowMislabelledBase builds from a base whose index entry's platform
+	// differs from its image's config, with a warning; default: refuse
+	// before any step runs.
+	AllowMislabelledBase bool
 	// Plan is the build's plan, made by NewPlan from these options, so
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.

@@ -11,7 +11,6 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
-	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/transports/alltransports"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
@@ -117,7 +116,7 @@ func checkBases(ctx context.Context, o *Options, store storage.Store, sys *types
 // sources the pull policy allows: local storage, then its registry or
 // transport.
 func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, name string) ([]specs.Platform, error) {
-	refs, err := baseReferences(o, store, name)
+	refs, err := baseReferences(o, store, sys, name)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +137,9 @@ func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *ty
 }
 
 // baseReferences lists where a FROM name may be found, as buildah would
-// look for it under the pull policy.
-func baseReferences(o *Options, store storage.Store, name string) ([]types.ImageReference, error) {
+// look for it under the pull policy. A name found in local storage needs
+// no registry: a short name that cannot be qualified is then no error.
+func baseReferences(o *Options, store storage.Store, sys *types.SystemContext, name string) ([]types.ImageReference, error) {
 	if ref, ok, err := layoutContextReference(name); ok {
 		return []types.ImageReference{ref}, err
 	}
@@ -160,26 +160,39 @@ func baseReferences(o *Options, store storage.Store, name string) ([]types.Image
 		}
 		return []types.ImageReference{ref}, nil
 	}
-	named, err := reference.ParseNormalizedNamed(name)
-	if err != nil {
-		return nil, fmt.Errorf("base image %q is not a valid image name: %w", name, err)
-	}
-	named = reference.TagNameOnly(named)
 	var refs []types.ImageReference
 	if o.Pull != PullAlways {
 		if ref := index.LocalReference(store, name); ref != nil {
 			refs = append(refs, ref)
 		}
 	}
-	if o.Pull != PullNever {
+	if o.Pull == PullNever {
+		if len(refs) == 0 {
+			return nil, fmt.Errorf("base image %s is not in local storage and --pull=never forbids fetching it", name)
+		}
+		return refs, nil
+	}
+	remote, err := registryReferences(sys, name)
+	if err != nil && len(refs) == 0 {
+		return nil, err
+	}
+	return append(refs, remote...), nil
+}
+
+// registryReferences returns the registry references of a FROM name, a
+// short name resolved as podman does (see registryCandidates).
+func registryReferences(sys *types.SystemContext, name string) ([]types.ImageReference, error) {
+	candidates, err := registryCandidates(sys, name)
+	if err != nil {
+		return nil, err
+	}
+	var refs []types.ImageReference
+	for _, named := range candidates {
 		ref, err := alltransports.ParseImageName("docker://" + named.String())
 		if err != nil {
 			return nil, fmt.Errorf("base image %q: %w", name, err)
 		}
 		refs = append(refs, ref)
-	}
-	if len(refs) == 0 {
-		return nil, fmt.Errorf("base image %s is not in local storage and --pull=never forbids fetching it", name)
 	}
 	return refs, nil
 }

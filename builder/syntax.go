@@ -55,7 +55,8 @@ func validInstructions() string {
 
 // checkInstruction rejects what imagebuilder's parser accepts but buildah
 // cannot build: an unknown instruction, an instruction other than ARG
-// before the first FROM, and a FROM without an image.
+// before the first FROM, a FROM without an image and RUN --mount options
+// buildah refuses.
 func checkInstruction(path string, n *parser.Node, stages int) error {
 	name := strings.ToLower(n.Value)
 	written := instructionAsWritten(n)
@@ -70,6 +71,9 @@ func checkInstruction(path string, n *parser.Node, stages int) error {
 	if name == command.From && (n.Next == nil || strings.TrimSpace(n.Next.Value) == "") {
 		return &ParseError{File: path, Line: n.StartLine, Instruction: written, Problem: "names no image",
 			Hint: "write FROM IMAGE [AS NAME], or FROM scratch for an empty base"}
+	}
+	if name == command.Run {
+		return checkRunMounts(path, n)
 	}
 	return nil
 }

@@ -56,6 +56,7 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 			newVerifyCommand(g),
 			newLoginCommand(g),
 			newLogoutCommand(g),
+			newCheckStoreCommand(g),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Writer:         stdout,

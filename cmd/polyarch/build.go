@@ -28,6 +28,8 @@ type buildFlags struct {
 	Emulation string
 	QEMUDir   string
 	Verify    bool
+	// AllowMislabelled builds from bases whose index entries lie.
+	AllowMislabelled bool
 }
 
 // newBuildCommand returns `polyarch build`.
@@ -55,6 +57,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the index ID", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
+			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
 		}, append(append(compFlags, regFlags...), extraFlags...)...),
 		Action: func(c *cli.Context) error {
@@ -131,8 +134,9 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
 		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull, Retry: f.Retry,
 		Outputs: outputs, Quiet: f.Quiet, Stdout: g.Stdout, Stderr: g.Stderr, Verify: f.Verify,
-		Store:     g.storeOptions(),
-		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
+		AllowMislabelledBase: f.AllowMislabelled,
+		Store:                g.storeOptions(),
+		Emulation:            builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
 	}, nil
 }
 

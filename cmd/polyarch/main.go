@@ -11,11 +11,14 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/polyarch/polyarch/builder"
 	"github.com/polyarch/polyarch/session"
 	"go.podman.io/buildah"
 )
 
 func main() {
+	builder.DieWithParent()   // a re-executed helper never outlives polyarch
+	builder.ServeUserLookup() // replaces buildah's user-lookup helper; exits when it is one
 	if buildah.InitReexec() {
 		return
 	}
