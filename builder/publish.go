@@ -109,7 +109,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 		}
 	}
 	for _, st := range staged {
-		if err := st.Commit(); err != nil {
+		if err := st.Commit(ctx); err != nil {
 			return err
 		}
 	}

@@ -136,7 +136,7 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	var d digest.Digest
 	err = retry.IfNecessary(ctx, func() error {
 		var err error
-		d, err = route(ctx, copyImage, src, dst, opts, plan)
+		d, err = routeTo(ctx, copyImage, src, dst, opts, plan)
 		return err
 	}, &retry.Options{MaxRetry: int(retryCount(opts.Retry)), Delay: opts.RetryDelay})
 	if err != nil {
@@ -148,6 +148,17 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 		}
 	}
 	return &CopyResult{Digest: d, SourceDigest: plan.digest, MediaType: plan.mime, Platforms: plan.chosen, SourcePlatforms: plan.offered}, nil
+}
+
+// routeTo is route, through a private staging layout merged under the
+// layout's lock when dst is an oci: layout (see writeLayout).
+func routeTo(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan) (digest.Digest, error) {
+	if dst.Transport().Name() != "oci" {
+		return route(ctx, copyImage, src, dst, opts, plan)
+	}
+	return writeLayout(ctx, dst, func(staged types.ImageReference) (digest.Digest, error) {
+		return route(ctx, copyImage, src, staged, opts, plan)
+	})
 }
 
 // route makes one attempt at the copy, by the path src and dst need, and

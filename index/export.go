@@ -23,8 +23,9 @@ import (
 type ExportOptions struct {
 	// Archive writes one oci-archive tar file instead of a layout directory.
 	Archive bool
-	// Dest is the directory or file to write. Whatever was there is replaced
-	// only once the new layout is complete.
+	// Dest is the directory or file to write, once the export is complete:
+	// an archive replaces the file; a layout gets RefName added (or moved
+	// to the new index), its other tags kept.
 	Dest string
 	// RefName is recorded as org.opencontainers.image.ref.name; default "latest".
 	RefName string
@@ -35,7 +36,9 @@ type ExportOptions struct {
 // StagedExport is a complete export waiting, next to its destination, to
 // be renamed into place by Commit.
 type StagedExport struct {
-	tmp, staged, dest string
+	tmp          *stagingDir
+	staged, dest string
+	archive      bool
 }
 
 // stageExport prepares the temporary sibling of o.Dest, lets write fill
@@ -51,15 +54,11 @@ func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*
 	if err := CheckExportDest(dest, o.Archive); err != nil {
 		return nil, err
 	}
-	parent := filepath.Dir(dest)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("creating parent of output %s: %w", dest, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dest)+".polyarch-")
+	tmp, err := newStagingDir(dest)
 	if err != nil {
-		return nil, fmt.Errorf("creating temporary output next to %s: %w", dest, err)
+		return nil, err
 	}
-	st := &StagedExport{tmp: tmp, staged: filepath.Join(tmp, "out"), dest: dest}
+	st := &StagedExport{tmp: tmp, staged: filepath.Join(tmp.path, "out"), dest: dest, archive: o.Archive}
 	ref, err := stagingReference(o.Archive, st.staged, o.RefName)
 	if err == nil {
 		if err = write(ref); err != nil {
@@ -78,15 +77,21 @@ func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*
 	return st, nil
 }
 
-// Commit moves the staged export into place, atomically.
-func (st *StagedExport) Commit() error {
-	return replace(st.staged, st.dest)
+// Commit moves the staged export into place: an archive file replaces
+// dest atomically; a layout is merged into dest (created if missing)
+// under the layout's lock, its tag added or moved and every other tag
+// kept, as skopeo copy and polyarch copy do (see mergeLayout).
+func (st *StagedExport) Commit(ctx context.Context) error {
+	if st.archive {
+		return replace(st.staged, st.dest)
+	}
+	return mergeLayout(ctx, st.staged, st.dest)
 }
 
 // Discard removes the temporary directory (and, after Commit, the
 // replaced old output). It is safe to call more than once.
 func (st *StagedExport) Discard() {
-	_ = os.RemoveAll(st.tmp)
+	st.tmp.remove()
 }
 
 // CheckExportDest refuses destinations whose replacement would lose data:

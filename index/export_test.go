@@ -132,7 +132,9 @@ func TestExportFailureLeavesDestination(t *testing.T) {
 	}
 }
 
-func TestExportReplacesExistingLayout(t *testing.T) {
+// TestExportAddsTagToExistingLayout exports into one layout under two
+// tags, then the first again: both tags stay, the repeated one moves.
+func TestExportAddsTagToExistingLayout(t *testing.T) {
 	store, sys, ids := fixtureStore(t)
 	ctx := context.Background()
 	a, err := Assemble(ctx, store, sys, []Instance{{ImageID: ids["linux/amd64"], Platform: platforms.MustParse("linux/amd64")}})
@@ -140,22 +142,21 @@ func TestExportReplacesExistingLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "out")
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"oci-layout", "stale"} {
-		if err := os.WriteFile(filepath.Join(dest, f), nil, 0o644); err != nil {
+	for _, tag := range []string{"a", "b", "a"} {
+		if err := export(ctx, store, sys, a.ID, ExportOptions{Dest: dest, RefName: tag}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := export(ctx, store, sys, a.ID, ExportOptions{Dest: dest}); err != nil {
+	idx, err := readIndexFile(filepath.Join(dest, "index.json"), true)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dest, "stale")); !os.IsNotExist(err) {
-		t.Errorf("old content survived the replacement: %v", err)
+	var tags []string
+	for _, m := range idx.Manifests {
+		tags = append(tags, m.Annotations["org.opencontainers.image.ref.name"])
 	}
-	if _, err := os.Stat(filepath.Join(dest, "index.json")); err != nil {
-		t.Errorf("new layout missing: %v", err)
+	if strings.Join(tags, ",") != "b,a" {
+		t.Errorf("index.json tags %v, want [b a]: every tag kept, the re-exported one moved last", tags)
 	}
 }
 
@@ -214,5 +215,5 @@ func export(ctx context.Context, store storage.Store, sys *types.SystemContext, 
 		return err
 	}
 	defer st.Discard()
-	return st.Commit()
+	return st.Commit(ctx)
 }

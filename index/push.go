@@ -80,6 +80,10 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 	var d digest.Digest
 	if dest.Transport().Name() == "docker" {
 		d, err = s.pushStaged(ctx, store, sys, dest, opts)
+	} else if dest.Transport().Name() == "oci" {
+		d, err = writeLayout(ctx, dest, func(staged types.ImageReference) (digest.Digest, error) {
+			return s.push(ctx, store, sys, staged, opts, opts.ReportWriter)
+		})
 	} else {
 		d, err = s.push(ctx, store, sys, dest, opts, opts.ReportWriter)
 	}
