@@ -115,7 +115,8 @@ func (opts CopyOptions) Validate() error {
 // lacks one, the error lists what src has. Child manifests and blobs are
 // kept byte for byte unless opts.Format or opts.Compression asks for a
 // change (or dst cannot hold them as they are); with a platform subset,
-// only the index is rewritten.
+// only the index is rewritten. What a registry destination acknowledged
+// is read back (see NotStoredError).
 func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) (*CopyResult, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -139,6 +140,9 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 		d, err = routeTo(ctx, copyImage, src, dst, opts, plan)
 		return err
 	}, &retry.Options{MaxRetry: int(retryCount(opts.Retry)), Delay: opts.RetryDelay})
+	if err == nil && dst.Transport().Name() == "docker" {
+		err = verifyPushed(ctx, opts.DestinationCtx, dst, d)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("copying %s to %s: %w", srcName, dstName, Explain(err, blame(err, srcName, dstName)))
 	}

@@ -51,7 +51,8 @@ func (e *ExplainedError) Unwrap() error { return e.Err }
 // they are. Explain never adds credentials to a message.
 func Explain(err error, ref string) error {
 	var done *ExplainedError
-	if err == nil || errors.As(err, &done) || errors.Is(err, context.Canceled) {
+	var notStored *NotStoredError
+	if err == nil || errors.As(err, &done) || errors.As(err, &notStored) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	reg := registryOf(ref)

@@ -116,7 +116,8 @@ func (p *Staged) Export(ctx context.Context, o ExportOptions) (*StagedExport, er
 }
 
 // PushContent uploads every blob, then every child manifest by digest, to
-// dest; dest's tag is not touched.
+// dest, then reads each manifest back by digest (a NotStoredError if the
+// registry does not serve it); dest's tag is not touched.
 func (p *Staged) PushContent(ctx context.Context, dest types.ImageReference) error {
 	return p.retry(ctx, dest, func() error {
 		t, err := openTransfer(ctx, p.sys, p.ref, nil)
@@ -124,12 +125,16 @@ func (p *Staged) PushContent(ctx context.Context, dest types.ImageReference) err
 			return err
 		}
 		defer t.close()
-		return t.sendContent(ctx, p.sys, dest, p.o.ReportWriter)
+		if err := t.sendContent(ctx, p.sys, dest, p.o.ReportWriter); err != nil {
+			return err
+		}
+		return verifyChildren(ctx, p.sys, dest, p.manifests)
 	})
 }
 
-// PushTag writes the index (or image manifest) under dest's tag and
-// returns its digest. Call it after PushContent succeeded for dest.
+// PushTag writes the index (or image manifest) under dest's tag, reads
+// it back by that tag (a NotStoredError unless the registry serves what
+// was pushed) and returns its digest. Call it after PushContent succeeded for dest.
 func (p *Staged) PushTag(ctx context.Context, dest types.ImageReference) (digest.Digest, error) {
 	var d digest.Digest
 	err := p.retry(ctx, dest, func() error {
@@ -138,8 +143,10 @@ func (p *Staged) PushTag(ctx context.Context, dest types.ImageReference) (digest
 			return err
 		}
 		defer t.close()
-		d, err = t.sendTop(ctx, p.sys, dest, p.o.ReportWriter)
-		return err
+		if d, err = t.sendTop(ctx, p.sys, dest, p.o.ReportWriter); err != nil {
+			return err
+		}
+		return verifyPushed(ctx, p.sys, dest, d)
 	})
 	return d, err
 }
