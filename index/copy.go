@@ -210,6 +210,9 @@ func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDocuments(ctx, ref, opts.SourceCtx, in); err != nil {
+		return nil, err
+	}
 	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests)}
 	if in.Platform != nil && usable(*in.Platform) {
 		plan.offered = []specs.Platform{emulation.NormalizePlatform(*in.Platform)}
