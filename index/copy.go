@@ -68,6 +68,10 @@ type CopyOptions struct {
 	// the wait between tries (default: exponential from 1s).
 	Retry      *uint
 	RetryDelay time.Duration
+	// AllowNondistributable fetches foreign layers from their urls and
+	// copies their content; by default they are never fetched (see
+	// ForeignLayersError).
+	AllowNondistributable bool
 	// DigestFile, if set, receives the digest of what was written.
 	DigestFile string
 	// ReportWriter receives progress; nil means silence.
@@ -125,6 +129,11 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	plan, err := planCopy(ctx, src, opts)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.AllowNondistributable && !acceptsForeignURLs(dst) && !isStorage(src) {
+		if err := checkForeign(ctx, src, opts.SourceCtx, plan.instances, dst); err != nil {
+			return nil, err
+		}
 	}
 	policy, err := policyContext(opts.DestinationCtx)
 	if err != nil {
@@ -281,10 +290,11 @@ func wanted(want []specs.Platform, p specs.Platform) bool {
 // copyOptions turns opts and the plan into containers/image options.
 func copyOptions(opts CopyOptions, plan *copyPlan, dst types.ImageReference) (*cp.Options, error) {
 	co := &cp.Options{
-		SourceCtx:          opts.SourceCtx,
-		DestinationCtx:     opts.DestinationCtx,
-		ReportWriter:       opts.ReportWriter,
-		ImageListSelection: cp.CopyAllImages,
+		SourceCtx:             opts.SourceCtx,
+		DestinationCtx:        opts.DestinationCtx,
+		ReportWriter:          opts.ReportWriter,
+		ImageListSelection:    cp.CopyAllImages,
+		DownloadForeignLayers: opts.AllowNondistributable,
 	}
 	if opts.Compression.Format != "" {
 		sys, err := opts.Compression.apply(opts.DestinationCtx, false)
@@ -334,6 +344,7 @@ func copyEntries(ctx context.Context, src, dst types.ImageReference, opts CopyOp
 		return "", err
 	}
 	defer t.close()
+	t.fetchForeign = opts.AllowNondistributable
 	return t.send(ctx, opts.DestinationCtx, dst, opts.ReportWriter)
 }
 

@@ -23,6 +23,9 @@ type transfer struct {
 	source   types.ImageSource
 	top      []byte
 	children []child
+	// fetchForeign copies foreign layers, read from their urls; by
+	// default they are skipped: the destination keeps their urls.
+	fetchForeign bool
 }
 
 // child is one manifest sent: an entry of an index, or the image itself.
@@ -79,7 +82,7 @@ func (t *transfer) sendContent(ctx context.Context, sys *types.SystemContext, de
 // putContent writes the blobs, then the child manifests by digest (a
 // single image too, before putTop writes it under the tag), to target.
 func (t *transfer) putContent(ctx context.Context, target types.ImageDestination, cache types.BlobInfoCache, report io.Writer) error {
-	if err := putBlobs(ctx, t.source, target, cache, t.children, report); err != nil {
+	if err := putBlobs(ctx, t.source, target, cache, t.children, t.fetchForeign, report); err != nil {
 		return err
 	}
 	for _, c := range t.children {
@@ -170,8 +173,9 @@ func manifestBlobs(m manifest.Manifest) []types.BlobInfo {
 	return blobs
 }
 
-// putBlobs uploads each distinct blob once, skipping those present.
-func putBlobs(ctx context.Context, source types.ImageSource, target types.ImageDestination, cache types.BlobInfoCache, children []child, report io.Writer) error {
+// putBlobs uploads each distinct blob once, skipping those present and,
+// unless fetchForeign, foreign layers (left at their urls).
+func putBlobs(ctx context.Context, source types.ImageSource, target types.ImageDestination, cache types.BlobInfoCache, children []child, fetchForeign bool, report io.Writer) error {
 	seen := map[digest.Digest]bool{}
 	for _, c := range children {
 		for i, b := range c.blobs {
@@ -179,6 +183,10 @@ func putBlobs(ctx context.Context, source types.ImageSource, target types.ImageD
 				continue
 			}
 			seen[b.Digest] = true
+			if len(b.URLs) > 0 && !fetchForeign {
+				progress(report, "Skipping foreign layer %s (left at its urls)\n", b.Digest)
+				continue
+			}
 			if err := putBlob(ctx, source, target, cache, b, i == 0, report); err != nil {
 				return fmt.Errorf("pushing blob %s of manifest %s: %w", b.Digest, c.digest, err)
 			}

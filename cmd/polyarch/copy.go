@@ -22,6 +22,8 @@ type copyFlags struct {
 	DigestFile string
 	Retry      uint
 	Quiet      bool
+	// AllowForeign fetches foreign layers from their urls.
+	AllowForeign bool
 	// Registry access for both sides, and overrides for each.
 	both, src, dst *registryFlags
 	comp           *compressionFlags
@@ -53,6 +55,7 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of what was written at DESTINATION to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a copy failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
+			&cli.BoolFlag{Name: "allow-nondistributable-artifacts", Usage: "fetch foreign layers from their urls (never sending credentials) and copy their content; by default they are never fetched: registries and layouts keep the urls, local storage refuses them", Destination: &f.AllowForeign},
 		}, comp...), both...), src...), dst...),
 		Action: func(c *cli.Context) error { return f.run(c, g) },
 	}
@@ -104,7 +107,7 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 		platforms = nil
 	}
 	retry := f.Retry
-	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile}
+	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign}
 	if err := opts.Validate(); err != nil {
 		return index.CopyOptions{}, err
 	}
