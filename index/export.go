@@ -118,7 +118,8 @@ func CheckExportDest(dest string, archiveOut bool) error {
 	if err != nil {
 		return fmt.Errorf("reading output directory %s: %w", dest, err)
 	}
-	if len(entries) > 0 && !fileExists(filepath.Join(dest, "oci-layout")) {
+	// A layout another polyarch writer is creating has its lock file first.
+	if len(entries) > 0 && !fileExists(filepath.Join(dest, "oci-layout")) && !fileExists(filepath.Join(dest, LayoutLockName)) {
 		return fmt.Errorf("refusing to replace %s: it is not empty and not an OCI layout (no oci-layout file); give dest= a new or empty directory", dest)
 	}
 	return nil

@@ -188,6 +188,7 @@ func TestCheckExportDest(t *testing.T) {
 		{"empty dir", mk("empty"), false, ""},
 		{"existing layout", mk("layout", "oci-layout", "index.json"), false, ""},
 		{"project dir", mk("project", "main.go"), false, "not an OCI layout"},
+		{"layout another writer is creating", mk("creating", LayoutLockName), false, ""},
 		{"file as layout", file, false, "refusing to replace file"},
 		{"new archive", filepath.Join(dir, "new.tar"), true, ""},
 		{"existing archive", file, true, ""},

@@ -98,6 +98,9 @@ func mergeLayout(ctx context.Context, staged, dest string) error {
 		return err
 	}
 	defer lock.unlock()
+	if err := CheckExportDest(dest, false); err != nil {
+		return err
+	}
 	if err := moveBlobs(filepath.Join(staged, v1.ImageBlobsDir), filepath.Join(dest, v1.ImageBlobsDir)); err != nil {
 		return fmt.Errorf("moving blobs into OCI layout %s: %w", dest, err)
 	}
