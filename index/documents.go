@@ -55,10 +55,16 @@ func checkDescriptor(image string, d digest.Digest, described string, raw []byte
 
 // checkDocuments checks each entry of an index in an OCI layout or
 // archive against the manifest it points at (Inspect checks the top
-// one). Registries check what they store when it is pushed.
+// one); registries check what they store when it is pushed. In every
+// source but local storage, manifests and the configs they name must be
+// at most MaxDocumentSize: an entry's size is checked before its
+// manifest is read.
 func checkDocuments(ctx context.Context, ref types.ImageReference, sys *types.SystemContext, in *Inspection) error {
-	if !isLayout(ref) || !manifest.MIMETypeIsMultiImage(in.MediaType) {
+	if isStorage(ref) {
 		return nil
+	}
+	if !manifest.MIMETypeIsMultiImage(in.MediaType) {
+		return nil // Inspect checked it
 	}
 	src, err := ref.NewImageSource(ctx, sys)
 	if err != nil {
@@ -66,14 +72,59 @@ func checkDocuments(ctx context.Context, ref types.ImageReference, sys *types.Sy
 	}
 	defer src.Close()
 	for _, e := range in.Manifests {
+		if e.Size > MaxDocumentSize {
+			return &TooLargeError{Image: in.Name, What: "manifest", Digest: e.Digest, Size: e.Size}
+		}
 		d := e.Digest
-		raw, _, err := src.GetManifest(ctx, &d)
+		raw, mime, err := src.GetManifest(ctx, &d)
 		if err != nil {
 			return fmt.Errorf("reading manifest %s of %s: %w", d, in.Name, err)
 		}
-		if err := checkDescriptor(in.Name, d, e.MediaType, raw); err != nil {
+		if isLayout(ref) {
+			if err := checkDescriptor(in.Name, d, e.MediaType, raw); err != nil {
+				return err
+			}
+		}
+		if err := checkSizes(in.Name, d, raw, mime); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// MaxDocumentSize is the largest manifest or config polyarch reads: 4
+// MiB, the limit containers/image applies to registries' answers.
+const MaxDocumentSize = 4 << 20
+
+// TooLargeError is a manifest or config over MaxDocumentSize.
+type TooLargeError struct {
+	// Image is the source; What is "manifest" or "config".
+	Image, What string
+	Digest      digest.Digest
+	Size        int64
+}
+
+// Error names the document, its digest and its size.
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s: %s %s is %d bytes, over the %d MiB limit for manifests and configs: refusing it (an image this large is broken or hostile)",
+		e.Image, e.What, e.Digest, e.Size, MaxDocumentSize>>20)
+}
+
+// checkSizes checks the size of the manifest raw and, for an image
+// manifest, of the config it names.
+func checkSizes(image string, d digest.Digest, raw []byte, mime string) error {
+	if len(raw) > MaxDocumentSize {
+		return &TooLargeError{Image: image, What: "manifest", Digest: d, Size: int64(len(raw))}
+	}
+	if manifest.MIMETypeIsMultiImage(mime) {
+		return nil
+	}
+	m, err := manifest.FromBlob(raw, mime)
+	if err != nil {
+		return nil // left to the copy, which reports it with context
+	}
+	if c := m.ConfigInfo(); c.Size > MaxDocumentSize {
+		return &TooLargeError{Image: image, What: "config", Digest: c.Digest, Size: c.Size}
 	}
 	return nil
 }

@@ -41,7 +41,8 @@ type Inspection struct {
 // Inspect reads the top-level manifest of ref and parses it. It works on
 // every transport, and on single images as on indexes. In an OCI layout
 // or archive, a manifest whose own mediaType is not its descriptor's is a
-// MediaTypeMismatchError.
+// MediaTypeMismatchError; a manifest or config over MaxDocumentSize is a
+// TooLargeError.
 func Inspect(ctx context.Context, ref types.ImageReference, sys *types.SystemContext) (*Inspection, error) {
 	name := displayName(ref)
 	src, err := ref.NewImageSource(ctx, sys)
@@ -56,6 +57,9 @@ func Inspect(ctx context.Context, ref types.ImageReference, sys *types.SystemCon
 	d, err := manifest.Digest(raw)
 	if err != nil {
 		return nil, fmt.Errorf("computing digest of %s: %w", name, err)
+	}
+	if err := checkSizes(name, d, raw, mime); err != nil {
+		return nil, err
 	}
 	if isLayout(ref) {
 		if err := checkDescriptor(name, d, mime, raw); err != nil {
