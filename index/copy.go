@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -68,6 +69,10 @@ type CopyOptions struct {
 	// the wait between tries (default: exponential from 1s).
 	Retry      *uint
 	RetryDelay time.Duration
+	// MaxLayerSize caps the uncompressed size of a gzip layer unpacked
+	// into local storage (see LayerTooLargeError); 0 is
+	// DefaultMaxLayerSize.
+	MaxLayerSize int64
 	// AllowNondistributable fetches foreign layers from their urls and
 	// copies their content; by default they are never fetched (see
 	// ForeignLayersError).
@@ -105,6 +110,9 @@ func (opts CopyOptions) Validate() error {
 	default:
 		return fmt.Errorf("invalid --format %q: use %s or %s", opts.Format, FormatOCI, FormatV2S2)
 	}
+	if opts.MaxLayerSize < 0 {
+		return fmt.Errorf("invalid --max-layer-size %d: give a positive size such as 64GiB", opts.MaxLayerSize)
+	}
 	if opts.Compression.Level != nil && opts.Compression.Format == "" {
 		return fmt.Errorf("--compression-level needs --compression-format: without it copy keeps every blob as it is")
 	}
@@ -126,6 +134,9 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 		return nil, err
 	}
 	srcName, dstName := refName(src), refName(dst)
+	if isStorage(dst) && !isStorage(src) {
+		src = boundedRef{ImageReference: src, max: cmp.Or(opts.MaxLayerSize, DefaultMaxLayerSize)}
+	}
 	plan, err := planCopy(ctx, src, opts)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/polyarch/polyarch/session"
@@ -24,6 +25,8 @@ type copyFlags struct {
 	Quiet      bool
 	// AllowForeign fetches foreign layers from their urls.
 	AllowForeign bool
+	// MaxLayerSize caps a gzip layer's inflated size, e.g. "64GiB".
+	MaxLayerSize string
 	// Registry access for both sides, and overrides for each.
 	both, src, dst *registryFlags
 	comp           *compressionFlags
@@ -55,6 +58,7 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of what was written at DESTINATION to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a copy failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
+			&cli.StringFlag{Name: "max-layer-size", Value: "64GiB", Usage: "refuse a gzip layer inflating past `SIZE` when unpacking into local storage", Destination: &f.MaxLayerSize},
 			&cli.BoolFlag{Name: "allow-nondistributable-artifacts", Usage: "fetch foreign layers from their urls (never sending credentials) and copy their content; by default they are never fetched: registries and layouts keep the urls, local storage refuses them", Destination: &f.AllowForeign},
 		}, comp...), both...), src...), dst...),
 		Action: func(c *cli.Context) error { return f.run(c, g) },
@@ -106,8 +110,12 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 	if len(f.Platforms.Value()) == 0 {
 		platforms = nil
 	}
+	maxLayer, err := units.RAMInBytes(f.MaxLayerSize)
+	if err != nil || maxLayer <= 0 {
+		return index.CopyOptions{}, fmt.Errorf("invalid --max-layer-size %q: give a size such as 512MiB or 64GiB", f.MaxLayerSize)
+	}
 	retry := f.Retry
-	opts := index.CopyOptions{Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign}
+	opts := index.CopyOptions{MaxLayerSize: maxLayer, Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign}
 	if err := opts.Validate(); err != nil {
 		return index.CopyOptions{}, err
 	}

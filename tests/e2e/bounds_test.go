@@ -1,15 +1,25 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	digest "github.com/opencontainers/go-digest"
+	ispec "github.com/opencontainers/image-spec/specs-go"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+// specsVersioned is schemaVersion 2, as OCI manifests and indexes have.
+var specsVersioned = ispec.Versioned{SchemaVersion: 2}
 
 // oversizedLayout copies the fixture layout and adds three tags over the
 // 4 MiB limit: "bigconfig" (an image whose config is 5 MiB),
@@ -74,4 +84,81 @@ func TestCopyRefusesOversizedDocuments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bombLayout writes a layout holding "bomb", an amd64 image whose one
+// gzip layer (a few KiB) inflates to a tar of 8 MiB of zeros, and returns
+// the layout and that layer's digest.
+func bombLayout(t *testing.T) (string, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bomb")
+	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var tarBuf, gzBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	if err := tw.WriteHeader(&tar.Header{Name: "zeros", Mode: 0o644, Size: 8 << 20, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(make([]byte, 8<<20)); err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	zw := gzip.NewWriter(&gzBuf)
+	_, _ = zw.Write(tarBuf.Bytes())
+	zw.Close()
+	layer := writeBlob(t, dir, specs.MediaTypeImageLayerGzip, gzBuf.Bytes())
+	cfg, _ := json.Marshal(specs.Image{Platform: specs.Platform{OS: "linux", Architecture: "amd64"},
+		RootFS: specs.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarBuf.Bytes())}}})
+	man, _ := json.Marshal(specs.Manifest{Versioned: specsVersioned, MediaType: specs.MediaTypeImageManifest,
+		Config: writeBlob(t, dir, specs.MediaTypeImageConfig, cfg), Layers: []specs.Descriptor{layer}})
+	top := writeBlob(t, dir, specs.MediaTypeImageManifest, man)
+	top.Annotations = map[string]string{specs.AnnotationRefName: "bomb"}
+	idx, _ := json.Marshal(specs.Index{Versioned: specsVersioned, MediaType: specs.MediaTypeImageIndex, Manifests: []specs.Descriptor{top}})
+	for name, content := range map[string]string{"index.json": string(idx), "oci-layout": `{"imageLayoutVersion":"1.0.0"}`} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, layer.Digest.String()
+}
+
+// TestCopyLayerSizeCap unpacks a gzip layer inflating to 8 MiB into
+// local storage: with --max-layer-size 1MiB the copy fails naming the
+// layer and the flag, leaves no image and no temporary file (neither
+// the one containers/image names nor any in TMPDIR); under the
+// default cap it succeeds.
+func TestCopyLayerSizeCap(t *testing.T) {
+	s := newStore(t)
+	dir, layer := bombLayout(t)
+	tmp := t.TempDir()
+	run := func(args ...string) result {
+		cmd := exec.Command(env.Bin, append(s.flags(), args...)...)
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		t.Logf("$ polyarch %v: %v\n%s", args, err, stderr.String())
+		return result{Code: cmd.ProcessState.ExitCode(), Stderr: stderr.String()}
+	}
+	r := run("copy", "--max-layer-size", "1MiB", "oci:"+dir+":bomb", "containers-storage:localhost/bomb:1")
+	if r.Code == 0 || !strings.Contains(r.Stderr, layer) || !strings.Contains(r.Stderr, "--max-layer-size") {
+		t.Errorf("copy of a layer over the cap: exit %d, stderr %q; want a failure naming %s and --max-layer-size", r.Code, r.Stderr, layer)
+	}
+	// containers/image names the temporary file it was writing the layer to.
+	m := regexp.MustCompile(`storing blob to file "([^"]+)"`).FindStringSubmatch(r.Stderr)
+	if m == nil {
+		t.Fatalf("the error names no temporary file to check: %q", r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Dir(m[1])); !os.IsNotExist(err) {
+		t.Errorf("temporary directory %s left after the refused copy: %v", filepath.Dir(m[1]), err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left in TMPDIR after the refused copy: %v", left)
+	}
+	if p := podman(t, s, "image", "exists", "localhost/bomb:1"); p.Code == 0 {
+		t.Errorf("the refused image is in local storage")
+	}
+	mustSucceed(t, run("copy", "oci:"+dir+":bomb", "containers-storage:localhost/bomb:1"))
+	mustSucceed(t, podman(t, s, "image", "exists", "localhost/bomb:1"))
 }
