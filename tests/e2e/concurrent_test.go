@@ -37,12 +37,13 @@ func layoutTags(t *testing.T, dir string) []string {
 	return tags
 }
 
-// TestLayoutConcurrentWriters runs 8 copies into one layout at once,
-// each under its own tag (half of them a one-platform subset, so the
-// layout holds different indexes), 3 times: every copy succeeds, every
-// tag survives and skopeo reads each.
+// TestLayoutConcurrentWriters runs 8 writers into one layout at once,
+// each under its own tag: whole copies, one-platform copies (another
+// index) and index pushes out of local storage, 3 times: every writer
+// succeeds, every tag survives and skopeo reads each.
 func TestLayoutConcurrentWriters(t *testing.T) {
 	s := newStore(t)
+	mustSucceed(t, polyarch(t, s, "index", "create", "localhost/concurrent:1", fixtureIndex()))
 	for round := 0; round < 3; round++ {
 		dir := filepath.Join(t.TempDir(), "shared")
 		var want []string
@@ -52,10 +53,14 @@ func TestLayoutConcurrentWriters(t *testing.T) {
 			tag := fmt.Sprintf("tag%d", i)
 			want = append(want, tag)
 			args := []string{"copy", "--quiet"}
-			if i%2 == 1 {
-				args = append(args, "--platform", "linux/arm64")
+			switch i % 4 {
+			case 1, 3:
+				args = append(args, "--platform", "linux/arm64", fixtureIndex(), "oci:"+dir+":"+tag)
+			case 2:
+				args = []string{"index", "push", "--quiet", "localhost/concurrent:1", "oci:" + dir + ":" + tag}
+			default:
+				args = append(args, fixtureIndex(), "oci:"+dir+":"+tag)
 			}
-			args = append(args, fixtureIndex(), "oci:"+dir+":"+tag)
 			wg.Add(1)
 			go func() { defer wg.Done(); results[i] = polyarch(t, s, args...) }()
 		}
