@@ -16,7 +16,6 @@ import (
 	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
-	"golang.org/x/sys/unix"
 )
 
 // ExportOptions configures Staged.Export.
@@ -184,18 +183,10 @@ func copyStoredImage(ctx context.Context, store storage.Store, sys *types.System
 	return err
 }
 
-// replace moves staged to dest atomically: a file is renamed over dest,
-// a directory is swapped with an existing dest (renameat2 RENAME_EXCHANGE)
-// and the old one, now at staged, is removed with the temporary directory.
+// replace renames the staged archive file over dest, atomically
+// (CheckExportDest refused a directory there), and fsyncs the parent.
 func replace(staged, dest string) error {
-	st, err := os.Lstat(dest)
-	switch {
-	case err == nil && st.IsDir():
-		err = unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, dest, unix.RENAME_EXCHANGE)
-	case err == nil || os.IsNotExist(err):
-		err = os.Rename(staged, dest)
-	}
-	if err != nil {
+	if err := os.Rename(staged, dest); err != nil {
 		return fmt.Errorf("moving finished output into %s: %w", dest, err)
 	}
 	return syncDir(filepath.Dir(dest))
