@@ -43,16 +43,16 @@ func oversizedLayout(t *testing.T) (string, map[string]specs.Descriptor) {
 	pad := strings.Repeat("x", 5<<20)
 	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers"}, "padding": pad})
 	bigCfg := man
-	bigCfg.Config = writeBlob(t, dir, specs.MediaTypeImageConfig, cfg)
+	bigCfg.Config = writeRawBlob(t, dir, specs.MediaTypeImageConfig, cfg)
 	raw, _ := json.Marshal(bigCfg)
-	withBigCfg := writeBlob(t, dir, specs.MediaTypeImageManifest, raw)
+	withBigCfg := writeRawBlob(t, dir, specs.MediaTypeImageManifest, raw)
 	bigMan := man
 	bigMan.Annotations = map[string]string{"padding": pad}
 	raw, _ = json.Marshal(bigMan)
-	big := writeBlob(t, dir, specs.MediaTypeImageManifest, raw)
+	big := writeRawBlob(t, dir, specs.MediaTypeImageManifest, raw)
 	big.Platform = &specs.Platform{OS: "linux", Architecture: "amd64"}
 	raw, _ = json.Marshal(specs.Index{Versioned: idx.Versioned, MediaType: specs.MediaTypeImageIndex, Manifests: []specs.Descriptor{big}})
-	entry := writeBlob(t, dir, specs.MediaTypeImageIndex, raw)
+	entry := writeRawBlob(t, dir, specs.MediaTypeImageIndex, raw)
 	tags := map[string]specs.Descriptor{"bigconfig": withBigCfg, "bigmanifest": big, "bigentry": entry}
 	for tag, d := range tags {
 		d.Annotations = map[string]string{specs.AnnotationRefName: tag}
@@ -107,12 +107,12 @@ func bombLayout(t *testing.T) (string, string) {
 	zw := gzip.NewWriter(&gzBuf)
 	_, _ = zw.Write(tarBuf.Bytes())
 	zw.Close()
-	layer := writeBlob(t, dir, specs.MediaTypeImageLayerGzip, gzBuf.Bytes())
+	layer := writeRawBlob(t, dir, specs.MediaTypeImageLayerGzip, gzBuf.Bytes())
 	cfg, _ := json.Marshal(specs.Image{Platform: specs.Platform{OS: "linux", Architecture: "amd64"},
 		RootFS: specs.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarBuf.Bytes())}}})
 	man, _ := json.Marshal(specs.Manifest{Versioned: specsVersioned, MediaType: specs.MediaTypeImageManifest,
-		Config: writeBlob(t, dir, specs.MediaTypeImageConfig, cfg), Layers: []specs.Descriptor{layer}})
-	top := writeBlob(t, dir, specs.MediaTypeImageManifest, man)
+		Config: writeRawBlob(t, dir, specs.MediaTypeImageConfig, cfg), Layers: []specs.Descriptor{layer}})
+	top := writeRawBlob(t, dir, specs.MediaTypeImageManifest, man)
 	top.Annotations = map[string]string{specs.AnnotationRefName: "bomb"}
 	idx, _ := json.Marshal(specs.Index{Versioned: specsVersioned, MediaType: specs.MediaTypeImageIndex, Manifests: []specs.Descriptor{top}})
 	for name, content := range map[string]string{"index.json": string(idx), "oci-layout": `{"imageLayoutVersion":"1.0.0"}`} {

@@ -11,11 +11,11 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// mislabelledLayout copies the fixture layout and adds two lying tags:
+// mediaTypeLiesLayout copies the fixture layout and adds two lying tags:
 // "top", whose index.json descriptor calls busybox's amd64 image manifest
 // an index, and "nested", an index whose first entry calls an image
 // manifest an index. It returns the layout and the two lying digests.
-func mislabelledLayout(t *testing.T) (dir string, top, nested digest.Digest) {
+func mediaTypeLiesLayout(t *testing.T) (dir string, top, nested digest.Digest) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), "lies")
 	mustSucceed(t, runCmd(t, "", "cp", "-a", filepath.Join(env.Fixtures, "busybox-oci"), dir))
@@ -68,7 +68,7 @@ func mislabelledLayout(t *testing.T) (dir string, top, nested digest.Digest) {
 // types, and writes nothing; the honest tags of that layout still copy.
 func TestCopyRefusesMislabelledDocuments(t *testing.T) {
 	s := newStore(t)
-	dir, top, nested := mislabelledLayout(t)
+	dir, top, nested := mediaTypeLiesLayout(t)
 	for _, tc := range []struct {
 		tag  string
 		want digest.Digest

@@ -32,8 +32,9 @@ func (s *layerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.blob)
 }
 
-// writeBlob stores raw in the layout dir and returns its descriptor.
-func writeBlob(t *testing.T, dir, mediaType string, raw []byte) specs.Descriptor {
+// writeRawBlob stores raw bytes as a blob of the layout dir and returns
+// its descriptor.
+func writeRawBlob(t *testing.T, dir, mediaType string, raw []byte) specs.Descriptor {
 	t.Helper()
 	d := digest.FromBytes(raw)
 	if err := os.WriteFile(filepath.Join(dir, "blobs", "sha256", d.Encoded()), raw, 0o644); err != nil {
@@ -72,10 +73,10 @@ func foreignLayout(t *testing.T, srv *httptest.Server, ls *layerServer) string {
 	}
 	man.Layers[0].MediaType, man.Layers[0].URLs = nondistributableGzip, []string{srv.URL + "/layer"}
 	raw, _ := json.Marshal(man)
-	foreign := writeBlob(t, dir, specs.MediaTypeImageManifest, raw)
+	foreign := writeRawBlob(t, dir, specs.MediaTypeImageManifest, raw)
 	foreign.Platform = &specs.Platform{OS: "linux", Architecture: "amd64"}
 	raw, _ = json.Marshal(specs.Index{Versioned: three.Versioned, MediaType: specs.MediaTypeImageIndex, Manifests: []specs.Descriptor{foreign, three.Manifests[1]}})
-	foreignIdx := writeBlob(t, dir, specs.MediaTypeImageIndex, raw)
+	foreignIdx := writeRawBlob(t, dir, specs.MediaTypeImageIndex, raw)
 	foreign.Annotations = map[string]string{specs.AnnotationRefName: "foreign"}
 	foreignIdx.Annotations = map[string]string{specs.AnnotationRefName: "foreignidx"}
 	idx.Manifests = append(idx.Manifests, foreign, foreignIdx)
