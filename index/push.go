@@ -44,6 +44,10 @@ type PushOptions struct {
 	Compression Compression
 	// ReportWriter receives copy progress; nil means silence.
 	ReportWriter io.Writer
+	// AllowShrink lets the index replace a published registry tag that
+	// lists platforms it lacks; default: refused with a *ShrinkError
+	// before anything is pushed.
+	AllowShrink bool
 }
 
 // Validate checks the format and the compression before any work; its
@@ -76,6 +80,11 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 	}
 	if len(s.list.Instances()) == 0 {
 		return "", fmt.Errorf("pushing index %s: it is empty: add images with `polyarch index add %s SOURCE`", s.label(), name)
+	}
+	if !opts.AllowShrink {
+		if err := CheckShrink(ctx, sys, dest, s.platforms()); err != nil {
+			return "", err
+		}
 	}
 	var d digest.Digest
 	if dest.Transport().Name() == "docker" {
