@@ -27,30 +27,31 @@ const abandonGrace = 10 * time.Second
 // blocks for ever), and SIGTERM must end polyarch within seconds: Build
 // then removes what the abandoned build left in the store (see
 // cleanup.go), and the rest dies with the process.
-func buildPlatformsOrAbandon(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, error) {
+func buildPlatformsOrAbandon(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, []error, error) {
 	type result struct {
-		images []PlatformImage
-		err    error
+		images   []PlatformImage
+		failures []error
+		err      error
 	}
 	done := make(chan result, 1)
 	go func() {
-		images, err := buildPlatforms(ctx, o, store, sys)
-		done <- result{images, err}
+		images, failures, err := buildPlatforms(ctx, o, store, sys)
+		done <- result{images, failures, err}
 	}()
 	select {
 	case r := <-done:
-		return r.images, r.err
+		return r.images, r.failures, r.err
 	case <-ctx.Done():
 	}
 	select {
 	case r := <-done:
-		return r.images, r.err
+		return r.images, r.failures, r.err
 	case <-time.After(abandonGrace):
 		err := fmt.Errorf("build interrupted, nothing was published: %w; a step did not stop within %s and was abandoned", ctx.Err(), abandonGrace)
 		if rerr := releaseContextMounts(o.ContextDir); rerr != nil {
 			err = fmt.Errorf("%w\n%v", err, rerr)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 }
 

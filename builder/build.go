@@ -52,6 +52,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
 		return nil, err
 	}
+	if err := checkDigestTarget(ctx, &o, sys); err != nil {
+		return nil, err
+	}
+	if err := checkShrink(ctx, &o, sys, tags, o.Platforms); err != nil {
+		return nil, err
+	}
 	if err := checkBases(ctx, &o, store, sys, plan.needs); err != nil {
 		return nil, err
 	}
@@ -61,11 +67,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
 		return nil, err
 	}
-	images, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
+	images, failures, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
 	if err == nil {
 		var res *Result
-		if res, err = publish(ctx, &o, store, sys, images, tags); err == nil {
-			return res, writeResultFiles(o.Metadata, store, res, tags)
+		if res, err = publishKept(ctx, &o, store, sys, images, failures, tags); err == nil || published(err) {
+			return res, err
 		}
 	}
 	return nil, afterFailure(err, &o, store, snap, spacePlaces(store, work), func(err error) error { return explainLookup(err, report, plan) })

@@ -109,6 +109,8 @@ type BuildMetadata struct {
 	ConfigDigest digest.Digest      `json:"containerimage.config.digest,omitempty"`
 	Name         string             `json:"image.name,omitempty"`
 	Platforms    []PlatformMetadata `json:"polyarch.platforms"`
+	// Report is every platform's outcome with --keep-going.
+	Report []PlatformReport `json:"polyarch.report,omitempty"`
 }
 
 // writeResultFiles writes --iidfile and --metadata-file, after everything
@@ -169,7 +171,11 @@ func describeResult(store storage.Store, res *Result, tags []string) (*BuildMeta
 	if len(out.images) != len(res.Images) {
 		return nil, fmt.Errorf("the result holds %d images, %d platforms were built", len(out.images), len(res.Images))
 	}
-	md := &BuildMetadata{Digest: out.top.Digest, Descriptor: descriptorOf(out.top), Name: strings.Join(tags, ",")}
+	names := tags
+	if res.pushedName != "" {
+		names = append([]string{res.pushedName}, tags...)
+	}
+	md := &BuildMetadata{Digest: out.top.Digest, Descriptor: descriptorOf(out.top), Name: strings.Join(names, ","), Report: res.Report}
 	for i, img := range out.images {
 		md.Platforms = append(md.Platforms, PlatformMetadata{
 			Platform: emulation.FormatPlatform(res.Images[i].Platform), Digest: img.Digest, ConfigDigest: img.Config, Descriptor: descriptorOf(img),

@@ -114,6 +114,9 @@ type Options struct {
 	// differs from its image's config, with a warning; default: refuse
 	// before any step runs.
 	AllowMislabelledBase bool
+	// Fanout configures push by digest, partial results and the guard
+	// against shrinking a published index.
+	Fanout FanoutOptions
 	// Plan is the build's plan, made by NewPlan from these options, so
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.
@@ -154,6 +157,11 @@ type Result struct {
 	IndexDigest string
 	// Images are the platform images, in requested platform order.
 	Images []PlatformImage
+	// Report is every requested platform's outcome, in requested order,
+	// with --keep-going; nil otherwise.
+	Report []PlatformReport
+	// pushedName is REG/REPO@DIGEST after --push-by-digest.
+	pushedName string
 	// outputs describes the manifests as the outputs hold them, when the
 	// metadata file needs them; nil otherwise.
 	outputs *outputManifests
@@ -217,6 +225,9 @@ func (o *Options) Validate() error {
 		if err := o.validateOutput(out); err != nil {
 			return err
 		}
+	}
+	if err := o.Fanout.validate(); err != nil {
+		return err
 	}
 	return o.validateFlags()
 }

@@ -22,14 +22,16 @@ import (
 
 // buildPlatforms builds every platform, at most o.Jobs at once, and
 // returns their images in the requested order. The first failure, or the
-// end of ctx, stops the other platforms, RUN steps included.
-func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, error) {
-	images := make([]PlatformImage, len(o.Platforms))
+// end of ctx, stops the other platforms, RUN steps included; with
+// --keep-going a failure stops only its platform, and is returned in
+// failures at its platform's index (its image is then the zero value).
+func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) (images []PlatformImage, failures []error, err error) {
+	images, failures = make([]PlatformImage, len(o.Platforms)), make([]error, len(o.Platforms))
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopRunSteps, err := watchRunSteps(bctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var g errgroup.Group
 	if o.Jobs > 0 {
@@ -43,6 +45,10 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 			id, err := buildOne(bctx, o, store, sys, p, stdout, stderr)
 			if err != nil {
 				err = platformError(emulation.FormatPlatform(p), err)
+				if o.Fanout.KeepGoing && ctx.Err() == nil {
+					failures[i] = err
+					return nil
+				}
 				once.Do(func() { first = err })
 				cancel()
 				return err
@@ -60,20 +66,20 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 	stopErr := stopRunSteps()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, errors.Join(fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err()), stopErr)
+			return nil, nil, errors.Join(fmt.Errorf("build interrupted, nothing was published: %w", ctx.Err()), stopErr)
 		}
 		if session.SingleMapping() && strings.Contains(err.Error(), "chown") {
 			err = fmt.Errorf("%w\nnote: this user namespace maps a single uid, so RUN chown to any other uid fails: add /etc/subuid and /etc/subgid ranges for this user (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)", err)
 		}
-		return nil, errors.Join(err, stopErr)
+		return nil, nil, errors.Join(err, stopErr)
 	}
 	if stopErr != nil {
-		return nil, stopErr
+		return nil, nil, stopErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("build interrupted: %w", err)
+		return nil, nil, fmt.Errorf("build interrupted: %w", err)
 	}
-	return images, nil
+	return images, failures, nil
 }
 
 // buildOne builds the Containerfile for one platform with buildah and

@@ -18,7 +18,7 @@ import (
 // to every tag's registry; then the registry tags are written, the staged
 // outputs renamed into place, and the local tags moved last.
 func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string) (*Result, error) {
-	res, err := assemble(ctx, store, sys, images)
+	res, err := assemble(ctx, store, sys, images, len(o.Platforms) > 1)
 	if err != nil {
 		return nil, err
 	}
@@ -47,9 +47,10 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 }
 
 // assemble stores the index of several platforms, untagged; a single
-// platform's image is the result itself.
-func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, images []PlatformImage) (*Result, error) {
-	if len(images) == 1 {
+// platform's image is the result itself, unless asIndex (several were
+// requested and --keep-going kept one).
+func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, images []PlatformImage, asIndex bool) (*Result, error) {
+	if len(images) == 1 && !asIndex {
 		d, err := index.StoredDigest(store, images[0].ImageID)
 		if err != nil {
 			return nil, err
@@ -77,7 +78,7 @@ func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 // place. Every output and registry gets the same bytes, read out of local
 // storage and compressed once; res then reports the digests they hold.
 func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, res *Result, tags []string) error {
-	if len(o.Outputs) == 0 {
+	if len(o.Outputs) == 0 && o.Fanout.PushByDigest == "" {
 		return nil
 	}
 	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry})
@@ -103,7 +104,13 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if err != nil {
 		return err
 	}
+	if err := pushByDigest(ctx, o, p, res); err != nil {
+		return err
+	}
 	if o.HasOutput(OutputRegistry) {
+		if err := checkShrink(ctx, o, sys, tags, platformsOf(res.Images)); err != nil {
+			return err
+		}
 		if err := push(ctx, p, tags); err != nil {
 			return err
 		}

@@ -38,6 +38,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	regFlags, reg := newRegistryFlags("")
 	compFlags, comp := newCompressionFlags("compress the layers of every output (default gzip)")
 	extraFlags, extra := newBuildExtraFlags()
+	fanoutFlags, fanout := newBuildFanoutFlags()
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -59,7 +60,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
 			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, append(append(compFlags, regFlags...), extraFlags...)...),
+		}, append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
@@ -70,6 +71,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			if err := extra.apply(&opts, f.File); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			fanout.apply(&opts)
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
@@ -84,7 +86,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 				return err
 			}
 			res, err := builder.Build(c.Context, opts)
-			if err != nil {
+			if err = buildOutcome(g.Stderr, res, err); res == nil || res.ID == "" {
 				return err
 			}
 			if !f.Quiet {
@@ -93,7 +95,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 				}
 			}
 			fmt.Fprintln(g.Stdout, res.ID)
-			return nil
+			return err
 		},
 	}
 }

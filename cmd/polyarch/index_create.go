@@ -62,17 +62,36 @@ func newIndexCreateCommand(g *globalOptions) *cli.Command {
 	f := &sourceFlags{}
 	var amend bool
 	regFlags, reg := newRegistryFlags("")
+	merge := &mergeFlags{}
+	create := f.action(g, reg, func(c *cli.Context, l *localStore, name string, srcs []types.ImageReference) (*index.List, error) {
+		return index.Create(c.Context, l.store, l.sys, name, srcs, index.CreateOptions{AddOptions: f.opts, Amend: amend})
+	})
 	return &cli.Command{
 		Name:      "create",
 		Usage:     "create an index in local storage from images and indexes",
 		ArgsUsage: "NAME SOURCE...",
 		Description: "Each SOURCE contributes its platform image, read from its config; a SOURCE that is an index\n" +
-			"contributes every platform it has (--platform picks some). Entries keep the argument order.",
-		Flags: append(append(f.flags(),
+			"contributes every platform it has (--platform picks some). Entries keep the argument order.\n\n" +
+			"With --from-metadata or a docker:// NAME, the index is merged straight into NAME's registry, as\n" +
+			"`docker buildx imagetools create` does, and local storage is not used: SOURCEs are metadata files of\n" +
+			"builds (--push-by-digest), REG/REPO@sha256:... or oci:DIR. No child is re-serialised: each must exist\n" +
+			"where its source says (it is copied byte for byte into NAME's repository), be the only one of its\n" +
+			"platform, and have a config matching that platform. The published tag is read first: an index lacking\n" +
+			"one of its platforms is refused unless --allow-shrink. Blobs and children are pushed before the tag.",
+		Flags: append(append(append(f.flags(),
 			&cli.BoolFlag{Name: "amend", Usage: "add to NAME if it already exists", Destination: &amend},
-		), regFlags...),
-		Action: f.action(g, reg, func(c *cli.Context, l *localStore, name string, srcs []types.ImageReference) (*index.List, error) {
-			return index.Create(c.Context, l.store, l.sys, name, srcs, index.CreateOptions{AddOptions: f.opts, Amend: amend})
-		}),
+		), merge.flags()...), regFlags...),
+		Action: func(c *cli.Context) error {
+			merging := c.NArg() > 0 && merge.merging(c.Args().First())
+			switch {
+			case merging && (amend || f.Replace || len(f.Platforms.Value()) > 0):
+				return cli.Exit("--amend, --replace and --platform edit indexes in local storage; a merge into a registry (--from-metadata or a docker:// NAME) takes every child of its sources once", 125)
+			case !merging && merge.AllowShrink:
+				return cli.Exit("--allow-shrink applies to a merge into a registry: pass --from-metadata or a docker:// NAME, or use it with polyarch index push", 125)
+			case merging:
+				return merge.action(c, g, reg, f.Quiet)
+			}
+			return create(c)
+		},
 	}
 }

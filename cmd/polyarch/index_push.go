@@ -16,6 +16,7 @@ type pushFlags struct {
 	DigestFile string
 	Retry      uint
 	Quiet      bool
+	Shrink     bool
 	comp       *compressionFlags
 	// opts, name and dest are the parsed flags and arguments.
 	opts index.PushOptions
@@ -42,6 +43,7 @@ func newIndexPushCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed index's digest to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a push failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress, only the digest", Destination: &f.Quiet},
+			&cli.BoolFlag{Name: "allow-shrink", Usage: "let the index replace a published tag that lists platforms it lacks (refused by default)", Destination: &f.Shrink},
 		}, append(compFlags, regFlags...)...),
 		Action: indexAction{min: 1, max: 2, reg: reg, check: func(args []string) error { return f.parse(args, g) },
 			run: func(c *cli.Context, l *localStore, _ []string) error {
@@ -65,7 +67,7 @@ func (f *pushFlags) parse(args []string, g *globalOptions) error {
 		return fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
 	}
 	retry := f.Retry
-	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry, Compression: f.comp.options()}
+	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry, Compression: f.comp.options(), AllowShrink: f.Shrink}
 	if err := f.opts.Validate(); err != nil {
 		return err
 	}
