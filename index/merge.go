@@ -138,8 +138,9 @@ func mergedIndex(children []mergeChild) ([]byte, error) {
 	return manifest.OCI1IndexFromComponents(descs, nil).Serialize()
 }
 
-// push writes every child's blobs, then every child manifest by digest,
-// then the index under dest's tag, through one destination.
+// push writes every child's blobs (foreign layers stay at their urls),
+// then every child manifest by digest, then the index under dest's tag,
+// through one destination, reading back each manifest as it is written.
 func (m *merge) push(ctx context.Context, children []mergeChild, top []byte, report io.Writer) error {
 	target, err := m.dest.NewImageDestination(ctx, m.sys)
 	if err != nil {
@@ -148,18 +149,25 @@ func (m *merge) push(ctx context.Context, children []mergeChild, top []byte, rep
 	defer target.Close()
 	cache := blobinfocache.DefaultCache(m.sys)
 	for _, c := range children {
-		if err := putBlobs(ctx, c.source, target, cache, []child{c.child}, report); err != nil {
+		if err := putBlobs(ctx, c.source, target, cache, []child{c.child}, false, report); err != nil {
 			return fmt.Errorf("copying %s of %s: %w", emulation.FormatPlatform(c.platform), c.origin, err)
 		}
 	}
-	for _, c := range children {
-		d := c.digest
-		if err := target.PutManifest(ctx, c.raw, &d); err != nil {
-			return fmt.Errorf("writing manifest %s of %s: %w", d, emulation.FormatPlatform(c.platform), err)
+	ds := make([]digest.Digest, len(children))
+	for i, c := range children {
+		ds[i] = c.digest
+		if err := target.PutManifest(ctx, c.raw, &ds[i]); err != nil {
+			return fmt.Errorf("writing manifest %s of %s: %w", ds[i], emulation.FormatPlatform(c.platform), err)
 		}
-		progress(report, "Writing manifest %s (%s)\n", d, emulation.FormatPlatform(c.platform))
+		progress(report, "Writing manifest %s (%s)\n", ds[i], emulation.FormatPlatform(c.platform))
+	}
+	if err := verifyChildren(ctx, m.sys, m.dest, ds); err != nil {
+		return err
 	}
 	t := &transfer{source: children[0].source, top: top}
-	_, err = t.putTop(ctx, target, m.dest, report)
-	return err
+	d, err := t.putTop(ctx, target, m.dest, report)
+	if err != nil {
+		return err
+	}
+	return verifyPushed(ctx, m.sys, m.dest, d)
 }

@@ -11,7 +11,8 @@ import (
 
 // PushByDigest uploads the staged content to dest's repository untagged:
 // every blob, then each image manifest by digest, then, for an index,
-// the index by digest too. No tag is written or read. It returns the
+// the index by digest too, each read back by digest. No tag is written
+// or read. It returns the
 // digest of the index (or of the single image), which names the result
 // as REG/REPO@DIGEST.
 func (p *Staged) PushByDigest(ctx context.Context, dest types.ImageReference) (digest.Digest, error) {
@@ -37,7 +38,10 @@ func (p *Staged) PushByDigest(ctx context.Context, dest types.ImageReference) (d
 			return fmt.Errorf("writing index %s: %w", d, err)
 		}
 		progress(p.o.ReportWriter, "Writing index %s (untagged)\n", d)
-		return target.Commit(ctx, image.UnparsedInstance(t.source, nil))
+		if err := target.Commit(ctx, image.UnparsedInstance(t.source, nil)); err != nil {
+			return err
+		}
+		return verifyChildren(ctx, p.sys, dest, []digest.Digest{d})
 	})
 	return p.digest, err
 }
