@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
+	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/types"
 )
 
@@ -26,27 +27,62 @@ func (e *ShrinkError) Error() string {
 		"build or merge the missing platforms too, or pass --allow-shrink to publish the smaller index anyway", e.Tag, strings.Join(e.Dropped, ", "))
 }
 
-// CheckShrink reads dest's published tag (a missing tag, or a destination
-// that is not a registry, is fine) and fails with a *ShrinkError when it
-// lists a platform that next lacks. Platforms are compared normalised
-// (linux/arm64/v8 is linux/arm64); attestation entries never count. Call
-// it before pushing anything to dest.
+// CheckShrink reads dest's published tag and fails with a *ShrinkError
+// when it lists a platform that next lacks. A missing tag, a tag serving
+// no parsable manifest (nothing a push could drop), or a destination that
+// is not a registry is fine; a tag that cannot be read (auth, network) is
+// an error. Platforms are compared normalised (linux/arm64/v8 is
+// linux/arm64); attestation entries never count. Call it before pushing
+// anything to dest.
 func CheckShrink(ctx context.Context, sys *types.SystemContext, dest types.ImageReference, next []specs.Platform) error {
 	if dest.Transport().Name() != "docker" {
 		return nil
 	}
 	name := strings.TrimPrefix(transportName(dest), "docker://")
-	published, err := Platforms(ctx, sys, dest)
+	published, err := publishedPlatforms(ctx, sys, dest)
 	if err != nil {
-		if isNotFound(err) {
-			return nil
-		}
 		return fmt.Errorf("reading the published tag %s to check no platform is dropped: %w", name, Explain(err, name))
 	}
 	if dropped := droppedPlatforms(published, next); len(dropped) > 0 {
 		return &ShrinkError{Tag: name, Dropped: dropped}
 	}
 	return nil
+}
+
+// publishedPlatforms returns the usable platforms dest's tag lists: an
+// index's entries, or a single image's config; none for a missing tag or
+// one serving no parsable manifest.
+func publishedPlatforms(ctx context.Context, sys *types.SystemContext, dest types.ImageReference) ([]specs.Platform, error) {
+	src, err := dest.NewImageSource(ctx, sys)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer src.Close()
+	raw, mime, err := src.GetManifest(ctx, nil)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if manifest.MIMETypeIsMultiImage(mime) {
+		ps, err := listPlatforms(raw, mime)
+		if err != nil {
+			return nil, nil // not an index after all: nothing to drop
+		}
+		return ps, nil
+	}
+	if _, err := manifest.FromBlob(raw, mime); err != nil {
+		return nil, nil // not a manifest: nothing to drop
+	}
+	p, err := configPlatform(ctx, sys, src, nil)
+	if err != nil || !usable(p) {
+		return nil, err
+	}
+	return []specs.Platform{p}, nil
 }
 
 // droppedPlatforms returns, formatted and in published order, the
