@@ -238,6 +238,26 @@ func (r *resolver) systemContext(reg index.RegistryOptions) (*types.SystemContex
 	return sys, nil
 }
 
+// openImage resolves the one IMAGE argument of inspect and verify: it
+// opens local storage when the name may live there, parses the reference
+// (a bad one is a usage error) and returns it with its system context.
+// Call closeImage when done.
+func openImage(g *globalOptions, name string, reg index.RegistryOptions) (ref types.ImageReference, sys *types.SystemContext, closeImage func(), err error) {
+	r, err := newResolver(g, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if ref, err = index.ParseReference(name, r.store); err != nil {
+		r.close()
+		return nil, nil, nil, cli.Exit(err.Error(), 125)
+	}
+	if sys, err = r.systemContext(reg); err != nil {
+		r.close()
+		return nil, nil, nil, err
+	}
+	return ref, sys, r.close, nil
+}
+
 // close releases local storage if it was opened.
 func (r *resolver) close() {
 	if r.store != nil {

@@ -32,19 +32,11 @@ func newIndexInspectCommand(g *globalOptions) *cli.Command {
 			if err := f.validate(c); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
-			r, err := newResolver(g, c.Args().First())
+			ref, sys, closeImage, err := openImage(g, c.Args().First(), reg.options(c))
 			if err != nil {
 				return err
 			}
-			defer r.close()
-			ref, err := index.ParseReference(c.Args().First(), r.store)
-			if err != nil {
-				return cli.Exit(err.Error(), 125)
-			}
-			sys, err := r.systemContext(reg.options(c))
-			if err != nil {
-				return err
-			}
+			defer closeImage()
 			in, err := index.Inspect(c.Context, ref, sys)
 			if err != nil {
 				return err

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/polyarch/polyarch/index"
 	"github.com/polyarch/polyarch/verify"
 	"github.com/urfave/cli/v2"
 )
@@ -38,19 +37,11 @@ func newVerifyCommand(g *globalOptions) *cli.Command {
 			if err := f.validate(c); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
-			r, err := newResolver(g, c.Args().First())
+			ref, sys, closeImage, err := openImage(g, c.Args().First(), reg.options(c))
 			if err != nil {
 				return err
 			}
-			defer r.close()
-			ref, err := index.ParseReference(c.Args().First(), r.store)
-			if err != nil {
-				return cli.Exit(err.Error(), 125)
-			}
-			sys, err := r.systemContext(reg.options(c))
-			if err != nil {
-				return err
-			}
+			defer closeImage()
 			rep, err := verify.Image(c.Context, ref, sys, verify.Options{AllFiles: f.AllFiles, Name: c.Args().First()})
 			if err != nil {
 				return err
