@@ -21,8 +21,11 @@ type globalOptions struct {
 	RunRoot  string
 	Driver   string
 	LogLevel string
-	Stdout   io.Writer
-	Stderr   io.Writer
+	// CPUProfile and Trace are the hidden --cpuprofile and --trace files.
+	CPUProfile, Trace string
+	profiling         *profiling
+	Stdout            io.Writer
+	Stderr            io.Writer
 }
 
 // newApp builds the command tree writing to the process's stdout and stderr.
@@ -47,6 +50,9 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "`LEVEL`: debug, info, warn, error", Destination: &g.LogLevel},
 		},
 		Before: func(c *cli.Context) error { return g.setup(c) },
+		// A command that returned a *session.Reexec has had its profiles
+		// discarded already (discardOnReexec): the child writes them.
+		After: func(*cli.Context) error { return g.profiling.stop(true) },
 		Commands: []*cli.Command{
 			newBuildCommand(g),
 			newIndexCommand(g),
@@ -62,6 +68,8 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 		Writer:         stdout,
 		ErrWriter:      stderr,
 	}
+	app.Flags = append(app.Flags, profileFlags(g)...)
+	discardOnReexec(g, app.Commands)
 	usageErrors(app.Commands)
 	app.CommandNotFound = func(c *cli.Context, name string) {
 		fmt.Fprintf(c.App.ErrWriter, "Error: unknown command %q: see polyarch --help\n", name)
@@ -89,7 +97,7 @@ func (g *globalOptions) storeOptions() session.StoreOptions {
 	return session.StoreOptions{Root: g.Root, RunRoot: g.RunRoot, Driver: g.Driver}
 }
 
-// setup applies the log level.
+// setup applies the log level and starts the profiles asked for.
 func (g *globalOptions) setup(c *cli.Context) error {
 	lvl, err := logrus.ParseLevel(g.LogLevel)
 	if err != nil {
@@ -97,7 +105,28 @@ func (g *globalOptions) setup(c *cli.Context) error {
 	}
 	logrus.SetLevel(lvl)
 	logrus.SetOutput(g.Stderr)
-	return nil
+	g.profiling, err = startProfiling(g)
+	return err
+}
+
+// discardOnReexec makes every command that returns a *session.Reexec
+// end this process's profiling without writing its files, before the
+// app's After hook would: the re-executed child gets the same flags and
+// alone writes them.
+func discardOnReexec(g *globalOptions, cmds []*cli.Command) {
+	for _, c := range cmds {
+		if action := c.Action; action != nil {
+			c.Action = func(c *cli.Context) error {
+				err := action(c)
+				var re *session.Reexec
+				if errors.As(err, &re) {
+					_ = g.profiling.stop(false)
+				}
+				return err
+			}
+		}
+		discardOnReexec(g, c.Subcommands)
+	}
 }
 
 // exitCode returns the status for an error: 125 for usage errors, as
