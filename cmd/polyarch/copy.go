@@ -238,6 +238,10 @@ func (r *resolver) systemContext(reg index.RegistryOptions) (*types.SystemContex
 	return sys, nil
 }
 
+// imageArgument is the help text of the IMAGE argument of inspect and verify.
+const imageArgument = "IMAGE is docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
+	"containers-storage:NAME, or a bare name (local storage if it holds it, else its registry)."
+
 // openImage resolves the one IMAGE argument of inspect and verify: it
 // opens local storage when the name may live there, parses the reference
 // (a bad one is a usage error) and returns it with its system context.

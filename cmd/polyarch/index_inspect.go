@@ -19,11 +19,10 @@ func newIndexInspectCommand(g *globalOptions) *cli.Command {
 	f := &inspectFlags{}
 	regFlags, reg := newRegistryFlags("")
 	return &cli.Command{
-		Name:      "inspect",
-		Usage:     "show an index or image: its digest and each platform's manifest",
-		ArgsUsage: "IMAGE",
-		Description: "IMAGE is docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
-			"containers-storage:NAME, or a bare name (local storage if it holds it, else its registry).",
+		Name:        "inspect",
+		Usage:       "show an index or image: its digest and each platform's manifest",
+		ArgsUsage:   "IMAGE",
+		Description: imageArgument,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "raw", Usage: "print the manifest exactly as stored", Destination: &f.Raw},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` of the output: table or json", Destination: &f.Format},

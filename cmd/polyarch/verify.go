@@ -22,8 +22,7 @@ func newVerifyCommand(g *globalOptions) *cli.Command {
 		Name:      "verify",
 		Usage:     "check that every image of an index is built for the platform its labels say",
 		ArgsUsage: "IMAGE",
-		Description: "IMAGE is docker://REG/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG],\n" +
-			"containers-storage:NAME, or a bare name (local storage if it holds it, else its registry).\n" +
+		Description: imageArgument + "\n" +
 			"For every index entry: its platform must be its config's; the ELF files of its layers\n" +
 			"(in /bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /lib*, /usr/lib*; --all-files for\n" +
 			"every file) must have that platform's machine, class, byte order and, for arm, float ABI;\n" +
