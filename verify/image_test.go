@@ -9,23 +9,9 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/verify/internal/layertest"
 	"go.podman.io/image/v5/transports/alltransports"
 )
-
-// busybox returns the first 4 KiB of the fixture busybox-static binary of
-// a Debian architecture, from POLYARCH_FIXTURE_ROOTFS (set by make unit).
-func busybox(t *testing.T, deb string) []byte {
-	t.Helper()
-	dir := os.Getenv("POLYARCH_FIXTURE_ROOTFS")
-	if dir == "" {
-		t.Fatal("POLYARCH_FIXTURE_ROOTFS is not set: run `make unit`")
-	}
-	data, err := os.ReadFile(filepath.Join(dir, deb, "busybox"))
-	if err != nil {
-		t.Fatalf("reading fixture busybox: %v (run tests/fixtures/make-bases.sh)", err)
-	}
-	return data[:4096]
-}
 
 // fixturePlatforms is how many platforms the fixture's latest index has.
 const fixturePlatforms = 8
@@ -71,18 +57,18 @@ func TestImageFixture(t *testing.T) {
 
 // TestImageProblems verifies hand-made layouts, each wrong in one way.
 func TestImageProblems(t *testing.T) {
-	amd64, arm64 := string(busybox(t, "amd64")), string(busybox(t, "arm64"))
+	amd64, arm64 := string(layertest.Busybox(t, "amd64")), string(layertest.Busybox(t, "arm64"))
 	pAMD64, pARM64 := specs.Platform{OS: "linux", Architecture: "amd64"}, specs.Platform{OS: "linux", Architecture: "arm64"}
 	l := newLayout(t)
-	good := l.image(pAMD64, &pAMD64, []file{{name: "bin/busybox", data: amd64}})
-	mislabelled := l.image(pAMD64, &pAMD64, []file{{name: "bin/busybox", data: arm64}})
-	wrongEntry := l.image(pAMD64, &pARM64, []file{{name: "bin/busybox", data: amd64}})
-	noPlatform := l.image(pAMD64, nil, []file{{name: "bin/busybox", data: amd64}})
+	good := l.image(pAMD64, &pAMD64, []file{{Name: "bin/busybox", Data: amd64}})
+	mislabelled := l.image(pAMD64, &pAMD64, []file{{Name: "bin/busybox", Data: arm64}})
+	wrongEntry := l.image(pAMD64, &pARM64, []file{{Name: "bin/busybox", Data: amd64}})
+	noPlatform := l.image(pAMD64, nil, []file{{Name: "bin/busybox", Data: amd64}})
 	unknown := l.image(specs.Platform{}, &specs.Platform{OS: "unknown", Architecture: "unknown"})
 	dir := l.tag(map[string]specs.Descriptor{
 		"good": l.index(good), "mislabelled": l.index(mislabelled), "wrong-entry": l.index(wrongEntry),
 		"no-platform": l.index(good, noPlatform), "unknown": l.index(good, unknown),
-		"single": l.image(pARM64, nil, []file{{name: "bin/busybox", data: amd64}}),
+		"single": l.image(pARM64, nil, []file{{Name: "bin/busybox", Data: amd64}}),
 	})
 	tests := []struct {
 		tag  string

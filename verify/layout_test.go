@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -12,13 +11,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specsgo "github.com/opencontainers/image-spec/specs-go"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/verify/internal/layertest"
 )
-
-// file is one tar entry of a test layer: a regular file with data, a
-// directory (name ending in /), a symlink (link set) or a hard link (hard set).
-type file struct {
-	name, data, link, hard string
-}
 
 // layoutWriter writes an OCI layout by hand, blob by blob, so tests can
 // make images no builder would: mislabelled, with whiteouts, with bad entries.
@@ -61,34 +55,6 @@ func (l *layoutWriter) jsonBlob(mediaType string, v any) specs.Descriptor {
 	return l.blob(mediaType, data)
 }
 
-// tarLayer returns the uncompressed tar of files.
-func tarLayer(t *testing.T, files []file) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		h := &tar.Header{Name: f.name, Mode: 0o755, Typeflag: tar.TypeReg, Size: int64(len(f.data))}
-		switch {
-		case f.link != "":
-			h.Typeflag, h.Linkname, h.Size = tar.TypeSymlink, f.link, 0
-		case f.hard != "":
-			h.Typeflag, h.Linkname, h.Size = tar.TypeLink, f.hard, 0
-		case f.name[len(f.name)-1] == '/':
-			h.Typeflag, h.Size = tar.TypeDir, 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(f.data)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // image stores an image of the given layers (gzip-compressed) whose config
 // says platform, and returns its manifest descriptor with entry as its
 // index platform (nil: none).
@@ -97,7 +63,7 @@ func (l *layoutWriter) image(platform specs.Platform, entry *specs.Platform, lay
 	cfg := specs.Image{Platform: platform, RootFS: specs.RootFS{Type: "layers"}}
 	m := specs.Manifest{Versioned: specsgo.Versioned{SchemaVersion: 2}, MediaType: specs.MediaTypeImageManifest}
 	for _, files := range layers {
-		raw := tarLayer(l.t, files)
+		raw := layertest.Tar(l.t, files)
 		var gz bytes.Buffer
 		zw := gzip.NewWriter(&gz)
 		if _, err := zw.Write(raw); err != nil {
@@ -137,3 +103,6 @@ func (l *layoutWriter) tag(roots map[string]specs.Descriptor) string {
 	l.write(filepath.Join(l.dir, "index.json"), data)
 	return l.dir
 }
+
+// file is one tar entry of a test layer.
+type file = layertest.File

@@ -10,23 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/verify/internal/layertest"
 )
-
-// busybox returns the first 4 KiB of the fixture busybox-static binary of
-// a Debian architecture, from POLYARCH_FIXTURE_ROOTFS (set by make unit;
-// tests/fixtures/make-bases.sh fills it).
-func busybox(t testing.TB, deb string) []byte {
-	t.Helper()
-	dir := os.Getenv("POLYARCH_FIXTURE_ROOTFS")
-	if dir == "" {
-		t.Fatal("POLYARCH_FIXTURE_ROOTFS is not set: run `make unit`")
-	}
-	data, err := os.ReadFile(filepath.Join(dir, deb, "busybox"))
-	if err != nil {
-		t.Fatalf("reading fixture busybox: %v (run tests/fixtures/make-bases.sh)", err)
-	}
-	return data[:4096]
-}
 
 // debArches are the fixture's Debian architectures and their platforms.
 var debArches = map[string]specs.Platform{
@@ -46,13 +31,13 @@ func TestReadELFHeaderAgreesWithDebugELF(t *testing.T) {
 	dir := os.Getenv("POLYARCH_FIXTURE_ROOTFS")
 	for deb := range debArches {
 		t.Run(deb, func(t *testing.T) {
-			busybox(t, deb)
+			layertest.Busybox(t, deb)
 			f, err := elf.Open(filepath.Join(dir, deb, "busybox"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			h, err := ReadELFHeader(busybox(t, deb)[:HeaderSize])
+			h, err := ReadELFHeader(layertest.Busybox(t, deb)[:HeaderSize])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +52,7 @@ func TestReadELFHeaderAgreesWithDebugELF(t *testing.T) {
 
 // TestReadELFHeaderErrors covers data that is not a readable ELF header.
 func TestReadELFHeaderErrors(t *testing.T) {
-	amd64 := busybox(t, "amd64")
+	amd64 := layertest.Busybox(t, "amd64")
 	badClass := bytes.Clone(amd64[:HeaderSize])
 	badClass[elf.EI_CLASS] = 7
 	badData := bytes.Clone(amd64[:HeaderSize])
@@ -107,7 +92,7 @@ func TestMismatch(t *testing.T) {
 		plats[deb] = p
 	}
 	for bin := range debArches {
-		h, err := ReadELFHeader(busybox(t, bin))
+		h, err := ReadELFHeader(layertest.Busybox(t, bin))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +125,7 @@ func TestMismatchNamesBothMachines(t *testing.T) {
 		{"armel", debArches["armhf"], "EM_ARM 32-bit LSB EABI5 soft-float (linux/arm) uses the soft-float ABI, the platform's programs hard-float"},
 	}
 	for _, tc := range tests {
-		h, err := ReadELFHeader(busybox(t, tc.bin))
+		h, err := ReadELFHeader(layertest.Busybox(t, tc.bin))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +140,7 @@ func TestMismatchNamesBothMachines(t *testing.T) {
 // whenever it and debug/elf both accept the bytes they agree.
 func FuzzReadELFHeader(f *testing.F) {
 	for deb := range debArches {
-		f.Add(busybox(f, deb)[:HeaderSize])
+		f.Add(layertest.Busybox(f, deb)[:HeaderSize])
 	}
 	f.Add([]byte("\x7fELF"))
 	f.Fuzz(func(t *testing.T, b []byte) {
