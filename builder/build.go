@@ -55,6 +55,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := checkDigestTarget(ctx, &o, sys); err != nil {
 		return nil, err
 	}
+	if err := checkCacheTargets(ctx, &o, sys); err != nil {
+		return nil, err
+	}
 	if err := checkShrink(ctx, &o, sys, tags, o.Platforms); err != nil {
 		return nil, err
 	}

@@ -76,8 +76,13 @@ type Options struct {
 	Target string
 	// Jobs is how many platforms are built at once; default (0): all.
 	Jobs int
-	// NoCache disables the layer cache.
+	// NoCache disables the layer cache: every step runs (--no-cache);
+	// with Cache.To, the new images are still pushed to the cache.
 	NoCache bool
+	// Cache configures the layer cache, local and in registries.
+	Cache CacheOptions
+	// Format of the result: FormatOCI (default, also "") or FormatDocker.
+	Format string
 	// Pull is the pull policy for base images; default: missing.
 	Pull PullPolicy
 	// Registry configures registry access (TLS, credentials) for base
@@ -227,6 +232,12 @@ func (o *Options) Validate() error {
 		}
 	}
 	if err := o.Fanout.validate(); err != nil {
+		return err
+	}
+	if err := o.Cache.validate(); err != nil {
+		return err
+	}
+	if err := o.validateFormat(); err != nil {
 		return err
 	}
 	return o.validateFlags()

@@ -90,6 +90,9 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	defer out.Flush()
 	defer errw.Flush()
 	opts := buildahOptions(o, sys, p)
+	if err := o.Cache.apply(&opts, p); err != nil {
+		return "", err
+	}
 	if ann := o.Plan.baseNameAnnotation(o, p); ann != "" {
 		opts.Annotations = append([]string{ann}, opts.Annotations...)
 	}
@@ -123,11 +126,11 @@ func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) defi
 		Args:                    maps.Clone(o.BuildArgs),
 		Target:                  o.Target,
 		NoCache:                 o.NoCache,
-		Layers:                  true,
+		Layers:                  !o.Cache.FinalOnly,
 		RemoveIntermediateCtrs:  true,
 		ForceRmIntermediateCtrs: true,
 		Quiet:                   o.Quiet,
-		OutputFormat:            define.OCIv1ImageManifest,
+		OutputFormat:            o.buildahFormat(),
 		SystemContext:           &platformSys,
 		SignaturePolicyPath:     sys.SignaturePolicyPath,
 		Platforms:               []struct{ OS, Arch, Variant string }{{p.OS, p.Architecture, p.Variant}},

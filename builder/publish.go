@@ -18,7 +18,7 @@ import (
 // to every tag's registry; then the registry tags are written, the staged
 // outputs renamed into place, and the local tags moved last.
 func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string) (*Result, error) {
-	res, err := assemble(ctx, store, sys, images, len(o.Platforms) > 1)
+	res, err := assemble(ctx, store, sys, images, len(o.Platforms) > 1, o.manifestFormat())
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +48,9 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 
 // assemble stores the index of several platforms, untagged; a single
 // platform's image is the result itself, unless asIndex (several were
-// requested and --keep-going kept one).
-func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, images []PlatformImage, asIndex bool) (*Result, error) {
+// requested and --keep-going kept one). The index is of format (see
+// index.AssembleAs), the images' own.
+func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, images []PlatformImage, asIndex bool, format string) (*Result, error) {
 	if len(images) == 1 && !asIndex {
 		d, err := index.StoredDigest(store, images[0].ImageID)
 		if err != nil {
@@ -62,7 +63,7 @@ func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 	for i, img := range images {
 		instances[i] = index.Instance{ImageID: img.ImageID, Platform: img.Platform}
 	}
-	assembled, err := index.Assemble(ctx, store, sys, instances)
+	assembled, err := index.AssembleAs(ctx, store, sys, instances, format)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if len(o.Outputs) == 0 && o.Fanout.PushByDigest == "" {
 		return nil
 	}
-	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry})
+	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry, Format: o.manifestFormat()})
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,17 @@ type Assembled struct {
 // given, in local storage. The index gets no name: call Tag to publish it
 // once everything else has succeeded.
 func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext, instances []Instance) (*Assembled, error) {
+	return AssembleAs(ctx, store, sys, instances, FormatOCI)
+}
+
+// AssembleAs is Assemble storing an index of the given format: FormatOCI
+// (an OCI image index) or FormatV2S2 (a Docker manifest list, for Docker
+// schema 2 images).
+func AssembleAs(ctx context.Context, store storage.Store, sys *types.SystemContext, instances []Instance, format string) (*Assembled, error) {
+	mime, err := listType(format)
+	if err != nil {
+		return nil, err
+	}
 	list := manifests.Create()
 	out := &Assembled{}
 	for _, inst := range instances {
@@ -52,11 +63,11 @@ func Assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 		}
 		out.Manifests = append(out.Manifests, d)
 	}
-	id, err := list.SaveToImage(store, "", nil, specs.MediaTypeImageIndex)
+	id, err := list.SaveToImage(store, "", nil, mime)
 	if err != nil {
 		return nil, fmt.Errorf("saving index to local storage: %w", err)
 	}
-	raw, err := list.Serialize(specs.MediaTypeImageIndex)
+	raw, err := list.Serialize(mime)
 	if err != nil {
 		return nil, fmt.Errorf("serialising index: %w", err)
 	}

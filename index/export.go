@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/common/libimage/manifests"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
@@ -136,12 +135,22 @@ func stagingReference(archiveOut bool, path, refName string) (types.ImageReferen
 // dest, or, if id is a plain image, that image. Layers are compressed as
 // sys and dest's transport say.
 func copyFromStorage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
+	return copyFromStorageAs(ctx, store, sys, id, dest, report, FormatOCI)
+}
+
+// copyFromStorageAs is copyFromStorage writing manifests of format
+// (FormatOCI or FormatV2S2, see stageFormat).
+func copyFromStorageAs(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer, format string) error {
+	listMIME, imageMIME, err := stageFormat(format)
+	if err != nil {
+		return err
+	}
 	isList, err := isStoredList(store, id)
 	if err != nil {
 		return err
 	}
 	if !isList {
-		return copyStoredImage(ctx, store, sys, id, dest, report)
+		return copyStoredImage(ctx, store, sys, id, dest, report, imageMIME)
 	}
 	_, list, err := manifests.LoadFromImage(store, id)
 	if err != nil {
@@ -152,7 +161,7 @@ func copyFromStorage(ctx context.Context, store storage.Store, sys *types.System
 		SystemContext:      sys,
 		ImageListSelection: cp.CopyAllImages,
 		ReportWriter:       report,
-		ManifestType:       specs.MediaTypeImageIndex,
+		ManifestType:       listMIME,
 	})
 	return err
 }
@@ -166,8 +175,9 @@ func isStoredList(store storage.Store, id string) (bool, error) {
 	return manifest.MIMETypeIsMultiImage(manifest.GuessMIMEType(raw)), nil
 }
 
-// copyStoredImage copies one stored image to dest as an OCI image.
-func copyStoredImage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer) error {
+// copyStoredImage copies one stored image to dest with a manifest of
+// type mime.
+func copyStoredImage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, dest types.ImageReference, report io.Writer, mime string) error {
 	src, err := is.Transport.NewStoreReference(store, nil, id)
 	if err != nil {
 		return err
@@ -178,7 +188,7 @@ func copyStoredImage(ctx context.Context, store storage.Store, sys *types.System
 	}
 	defer func() { _ = policy.Destroy() }()
 	_, err = cp.Image(ctx, policy, dest, src, &cp.Options{
-		SourceCtx: sys, DestinationCtx: sys, ReportWriter: report, ForceManifestMIMEType: specs.MediaTypeImageManifest,
+		SourceCtx: sys, DestinationCtx: sys, ReportWriter: report, ForceManifestMIMEType: mime,
 	})
 	return err
 }

@@ -23,6 +23,9 @@ type StageOptions struct {
 	// Retry is how many times a failed push is retried, with backoff;
 	// 0 means none (callers usually pass DefaultRetry).
 	Retry int
+	// Format of the staged manifests: FormatOCI (default, also "") or
+	// FormatV2S2, for images stored in Docker format (see stageFormat).
+	Format string
 }
 
 // Staged is an index or image read out of local storage once, with its
@@ -43,7 +46,7 @@ type Staged struct {
 // o.Compression says, to a staging directory. Call Close when done.
 func Stage(ctx context.Context, store storage.Store, sys *types.SystemContext, id string, o StageOptions) (*Staged, error) {
 	p, err := stage(ctx, store, sys, o, func(ref types.ImageReference, sys *types.SystemContext) error {
-		return copyFromStorage(ctx, store, sys, id, ref, nil)
+		return copyFromStorageAs(ctx, store, sys, id, ref, nil, o.Format)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staging %s: %w", id, err)

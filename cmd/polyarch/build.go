@@ -39,6 +39,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	compFlags, comp := newCompressionFlags("compress the layers of every output (default gzip)")
 	extraFlags, extra := newBuildExtraFlags()
 	fanoutFlags, fanout := newBuildFanoutFlags()
+	cacheFlags, cache := newBuildCacheFlags()
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -50,7 +51,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.StringSliceFlag{Name: "build-arg", Usage: "`KEY=VALUE` build argument (repeatable)", Destination: &f.BuildArgs},
 			&cli.StringFlag{Name: "target", Usage: "build up to `STAGE`", Destination: &f.Target},
 			&cli.IntFlag{Name: "jobs", Usage: "`N` platforms built at once (0: all)", Destination: &f.Jobs},
-			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cached layers", Destination: &f.NoCache},
+			&cli.BoolFlag{Name: "no-cache", Usage: "run every step: use no cached image, local or from --cache-from (new ones still go to --cache-to)", Destination: &f.NoCache},
 			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull base images: always, missing or never", Destination: &f.Pull},
 			&cli.StringSliceFlag{Name: "output", Aliases: []string{"o"}, Usage: "also write the index: type=oci,dest=DIR or type=oci-archive,dest=FILE", Destination: &f.Outputs},
 			&cli.BoolFlag{Name: "push", Usage: "push the index and every platform image to the registry of each -t (same as -o type=registry)", Destination: &f.Push},
@@ -60,7 +61,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
 			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...)...),
+		}, append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
@@ -72,6 +73,9 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 				return cli.Exit(err.Error(), 125)
 			}
 			fanout.apply(&opts)
+			if err := cache.apply(&opts); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
