@@ -93,7 +93,7 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	if err := o.Cache.apply(&opts, p); err != nil {
 		return "", err
 	}
-	if ann := o.Plan.baseNameAnnotation(o, p); ann != "" {
+	if ann := o.Plan.baseNameAnnotation(o, p); ann != "" && !o.docker() { // Docker manifests hold no annotations
 		opts.Annotations = append([]string{ann}, opts.Annotations...)
 	}
 	opts.Out, opts.Err, opts.ReportWriter = out, errw, errw
@@ -109,10 +109,14 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 		return "", err
 	}
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
-	if err != nil {
-		return "", err
+	if err != nil || o.NoCache {
+		return id, err
 	}
-	return id, nil
+	return checkCachedPlatform(ctx, store, sys, id, p, errw, func() (string, error) {
+		opts.NoCache = true
+		id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
+		return id, err
+	})
 }
 
 // buildahOptions translates polyarch's options for one platform.
