@@ -287,3 +287,18 @@ func baseConfigs(t *testing.T, repo, tag string) []string {
 	}
 	return ids
 }
+
+// TestCacheToUnreachable checks that a --cache-to registry that does not
+// answer fails the build before anything is pulled or built, naming
+// every platform's repository.
+func TestCacheToUnreachable(t *testing.T) {
+	c := newCacheRun(t)
+	r := polyarch(t, newStore(t), "build", "--platform", "linux/amd64,linux/arm64", "--tls-verify=false", "-v", c.runs+":/mnt/runs", "--cache-to", "127.0.0.1:1/cache", c.ctx)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "cannot push to every --cache-to repository, nothing was built") ||
+		!strings.Contains(r.Stderr, "127.0.0.1:1/cache-linux-arm64 (linux/arm64)") {
+		t.Errorf("exit %d, stderr %q: want 1 and every unreachable cache repository", r.Code, r.Stderr)
+	}
+	if got := c.count(t); len(got) != 0 {
+		t.Errorf("the RUN ran %v before the cache was found unreachable", got)
+	}
+}
