@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,17 +14,8 @@ import (
 // flags exit 125 with a message naming the flag, before any work (no
 // store is created).
 func TestBuildCacheFlagsRejectBadValues(t *testing.T) {
-	ctxDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ctxDir, "Containerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(t.TempDir(), "root")
 	t.Setenv("BUILDAH_FORMAT", "")
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkBuildUsageErrors(t, scratchContext(t), []usageCase{
 		{"cache-from with tag", []string{"--cache-from", "quay.io/you/cache:1"}, `invalid --cache-from "quay.io/you/cache:1": give a repository without tag or digest`},
 		{"cache-to with digest", []string{"--cache-to", "quay.io/you/cache@sha256:" + strings.Repeat("a", 64)}, "invalid --cache-to"},
 		{"cache-to without registry", []string{"--cache-to", "localhost/cache"}, "it names no registry"},
@@ -40,18 +30,7 @@ func TestBuildCacheFlagsRejectBadValues(t *testing.T) {
 		{"format docker to an archive", []string{"--format", "docker", "-o", "type=oci-archive,dest=" + filepath.Join(t.TempDir(), "a.tar")}, "cannot be written to -o type=oci-archive"},
 		{"format docker with zstd", []string{"--format", "docker", "--compression-format", "zstd"}, "--compression-format zstd needs OCI manifests"},
 		{"format docker with annotation", []string{"--format", "docker", "--annotation", "k=v"}, "--annotation needs --format oci"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := []string{"--root", root, "build", "--platform", "linux/amd64"}
-			code, _, stderr := runApp(t, append(append(args, tc.args...), ctxDir)...)
-			if code != 125 || !strings.Contains(stderr, tc.want) {
-				t.Errorf("exit %d, stderr %q: want 125 and %q", code, stderr, tc.want)
-			}
-			if _, err := os.Stat(root); err == nil {
-				t.Fatalf("a usage error created the store %s", root)
-			}
-		})
-	}
+	})
 }
 
 // TestBuildCacheFlagsApply checks the options the flags give, defaults

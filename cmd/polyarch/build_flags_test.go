@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,18 +10,10 @@ import (
 // metadata, input and time flags exits 125 with a message naming the
 // flag, before any work (no store is created).
 func TestBuildFlagsRejectBadValues(t *testing.T) {
-	ctxDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ctxDir, "Containerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(t.TempDir(), "root")
+	ctxDir := scratchContext(t)
 	t.Setenv("SSH_AUTH_SOCK", "")
 	t.Setenv("SOURCE_DATE_EPOCH", "")
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkBuildUsageErrors(t, ctxDir, []usageCase{
 		{"label without value", []string{"--label", "novalue"}, "--label"},
 		{"empty env key", []string{"--env", "=x"}, "--env"},
 		{"annotation type", []string{"--annotation", "manifest-descriptor:k=v"}, "--annotation"},
@@ -50,19 +41,7 @@ func TestBuildFlagsRejectBadValues(t *testing.T) {
 		{"timestamp negative", []string{"--timestamp", "-5"}, "--timestamp"},
 		{"timestamp and epoch", []string{"--timestamp", "1", "--source-date-epoch", "1"}, "mutually exclusive"},
 		{"rewrite without epoch", []string{"--rewrite-timestamp"}, "--rewrite-timestamp needs"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			// One platform: index annotations need two; nothing else depends on it.
-			args := []string{"--root", root, "build", "--platform", "linux/amd64"}
-			code, _, stderr := runApp(t, append(append(args, tc.args...), ctxDir)...)
-			if code != 125 || !strings.Contains(stderr, tc.want) {
-				t.Errorf("exit %d, stderr %q: want 125 and %q", code, stderr, tc.want)
-			}
-			if _, err := os.Stat(root); err == nil {
-				t.Fatalf("a usage error created the store %s", root)
-			}
-		})
-	}
+	})
 }
 
 // TestStdinContainerfile checks -f -: the content read, its hand-over to
