@@ -20,10 +20,10 @@ type buildCacheFlags struct {
 func newBuildCacheFlags() ([]cli.Flag, *buildCacheFlags) {
 	x := &buildCacheFlags{}
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "layers", Value: true, Usage: "keep every step's image as the layer cache; --layers=false commits only the final image of each platform", Destination: &x.Layers},
+		&cli.BoolFlag{Name: "layers", Value: true, Usage: "keep every step's image as the layer cache (on by default); --layers=false commits only the final image of each platform", Destination: &x.Layers},
 		&cli.StringSliceFlag{Name: "cache-from", Usage: "look steps up in the registry layer cache `REG/REPO` before running them; each platform has its repository REG/REPO-OS-ARCH[-VARIANT] (repeatable)", Destination: &x.CacheFrom},
 		&cli.StringSliceFlag{Name: "cache-to", Usage: "push every new step's image to the registry layer cache `REG/REPO`, as REG/REPO-OS-ARCH[-VARIANT]:KEY per platform (repeatable)", Destination: &x.CacheTo},
-		&cli.DurationFlag{Name: "cache-ttl", Usage: "ignore cached images older than `DURATION` (e.g. 168h; default: no limit)", Destination: &x.CacheTTL},
+		&cli.DurationFlag{Name: "cache-ttl", Usage: "ignore cached images older than `DURATION`, e.g. 168h (0: no limit)", Destination: &x.CacheTTL},
 		&cli.StringFlag{Name: "format", Value: builder.FormatOCI, Usage: "image `FORMAT`: oci, or docker (Docker schema 2 manifests and manifest list, keeping HEALTHCHECK, SHELL and ONBUILD)", EnvVars: []string{"BUILDAH_FORMAT"}, Destination: &x.Format},
 	}, x
 }
