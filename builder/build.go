@@ -14,6 +14,7 @@ import (
 // written to each output first, and only then tagged in local storage, so
 // a failure leaves existing tags and output paths as they were.
 func Build(ctx context.Context, o Options) (*Result, error) {
+	preflight := timed("preflight", timingAll)
 	plan, err := planOf(&o)
 	if err != nil {
 		return nil, err
@@ -70,6 +71,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
 		return nil, err
 	}
+	preflight()
 	images, failures, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
 	if err == nil {
 		var res *Result

@@ -98,6 +98,8 @@ type PlatformMetadata struct {
 	Digest       digest.Digest `json:"containerimage.digest"`
 	ConfigDigest digest.Digest `json:"containerimage.config.digest"`
 	Descriptor   Descriptor    `json:"containerimage.descriptor"`
+	// Build is what the platform's build did and where its time went.
+	Build *PlatformSummary `json:"polyarch.build,omitempty"`
 }
 
 // BuildMetadata is what --metadata-file receives, with buildx's key names:
@@ -179,6 +181,7 @@ func describeResult(store storage.Store, res *Result, tags []string) (*BuildMeta
 	for i, img := range out.images {
 		md.Platforms = append(md.Platforms, PlatformMetadata{
 			Platform: emulation.FormatPlatform(res.Images[i].Platform), Digest: img.Digest, ConfigDigest: img.Config, Descriptor: descriptorOf(img),
+			Build: res.Images[i].Summary,
 		})
 	}
 	if res.IndexID == "" {

@@ -103,8 +103,12 @@ type Options struct {
 	Stdout io.Writer
 	// Stderr receives progress and warnings, prefixed by platform. Default: discard.
 	Stderr io.Writer
-	// Quiet suppresses step output.
+	// Quiet suppresses step output; it implies Progress quiet.
 	Quiet bool
+	// Progress is how progress is shown; default: auto.
+	Progress ProgressMode
+	// liveStatus is set by Validate when auto progress draws status lines.
+	liveStatus bool
 	// Metadata is what the build sets on the result besides its content,
 	// and the files that describe the result.
 	Metadata MetadataOptions
@@ -144,6 +148,8 @@ type PlatformImage struct {
 	ImageID string
 	// Digest is the digest of the image's manifest, as Result.Digest.
 	Digest string
+	// Summary is what the platform's build did and where its time went.
+	Summary *PlatformSummary
 }
 
 // Result describes a finished build.
@@ -218,6 +224,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("invalid --retry %d: use 0 or more", o.Retry)
 	}
 	if err := o.Compression.Validate(); err != nil {
+		return err
+	}
+	if err := o.resolveProgress(); err != nil {
 		return err
 	}
 	if o.Pull == "" {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"strings"
 	"sync"
+	"time"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
@@ -40,9 +40,11 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 	var once sync.Once
 	var first error // the failure that stopped the others
 	stdout, stderr := &lockedWriter{w: orDiscard(o.Stdout)}, &lockedWriter{w: orDiscard(o.Stderr)}
+	board := newBoard(o)
 	for i, p := range o.Platforms {
 		g.Go(func() error {
-			id, err := buildOne(bctx, o, store, sys, p, stdout, stderr)
+			id, sum, err := buildOne(bctx, o, store, sys, newPlatformOutput(o, board, i, p, stdout, stderr))
+			board.finishPlatform(i, err)
 			if err != nil {
 				err = platformError(emulation.FormatPlatform(p), err)
 				if o.Fanout.KeepGoing && ctx.Err() == nil {
@@ -53,11 +55,12 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 				cancel()
 				return err
 			}
-			images[i] = PlatformImage{Platform: p, ImageID: id}
+			images[i] = PlatformImage{Platform: p, ImageID: id, Summary: sum}
 			return nil
 		})
 	}
 	err = g.Wait()
+	board.stopBoard()
 	if first != nil {
 		err = first
 	}
@@ -83,40 +86,42 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 }
 
 // buildOne builds the Containerfile for one platform with buildah and
-// returns the ID of the image it committed.
-func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, p specs.Platform, stdout, stderr *lockedWriter) (string, error) {
-	name := emulation.FormatPlatform(p)
-	out, errw := newPrefixWriter(stdout, name), newPrefixWriter(stderr, name)
-	defer out.Flush()
-	defer errw.Flush()
+// returns the ID of the image it committed, and a summary of its steps.
+func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, po *platformOutput) (string, *PlatformSummary, error) {
+	start := time.Now()
+	p := po.platform
+	defer po.flush()
 	opts := buildahOptions(o, sys, p)
 	if err := o.Cache.apply(&opts, p); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if ann := o.Plan.baseNameAnnotation(o, p); ann != "" && !o.docker() { // Docker manifests hold no annotations
 		opts.Annotations = append([]string{ann}, opts.Annotations...)
 	}
-	opts.Out, opts.Err, opts.ReportWriter = out, errw, errw
-	if o.Quiet {
-		opts.Out, opts.ReportWriter = io.Discard, nil
-	}
-	imported, err := importLayoutBases(ctx, o, o.Plan, store, sys, p, opts.ReportWriter)
+	opts.Out, opts.Err, opts.ReportWriter = po.out, po.err, po.report
+	imported := timed("base-import", po.tracker.platform)
+	bases, err := importLayoutBases(ctx, o, o.Plan, store, sys, p, opts.ReportWriter)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	opts.PullPolicy = buildahPullPolicy(o, imported)
-	if opts.AdditionalBuildContexts, err = buildahContexts(ctx, o, store, sys, p, imported, opts.ReportWriter); err != nil {
-		return "", err
+	opts.PullPolicy = buildahPullPolicy(o, bases)
+	if opts.AdditionalBuildContexts, err = buildahContexts(ctx, o, store, sys, p, bases, opts.ReportWriter); err != nil {
+		return "", nil, err
 	}
+	imported()
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
-	if err != nil || o.NoCache {
-		return id, err
+	if err == nil && !o.NoCache {
+		id, err = checkCachedPlatform(ctx, store, sys, id, p, po.err, func() (string, error) {
+			po.tracker.reset()
+			opts.NoCache = true
+			id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
+			return id, err
+		})
 	}
-	return checkCachedPlatform(ctx, store, sys, id, p, errw, func() (string, error) {
-		opts.NoCache = true
-		id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
-		return id, err
-	})
+	if err != nil {
+		return "", nil, err
+	}
+	return id, po.summary(start), nil
 }
 
 // buildahOptions translates polyarch's options for one platform.

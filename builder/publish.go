@@ -18,7 +18,9 @@ import (
 // to every tag's registry; then the registry tags are written, the staged
 // outputs renamed into place, and the local tags moved last.
 func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string) (*Result, error) {
+	assembled := timed("assemble", timingAll)
 	res, err := assemble(ctx, store, sys, images, len(o.Platforms) > 1, o.manifestFormat())
+	assembled()
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +84,9 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if len(o.Outputs) == 0 && o.Fanout.PushByDigest == "" {
 		return nil
 	}
+	staging := timed("staging+compression", timingAll)
 	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry, Format: o.manifestFormat()})
+	staging()
 	if err != nil {
 		return err
 	}
@@ -96,7 +100,9 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if res.outputs, err = describeOutputs(ctx, o.Metadata, p); err != nil {
 		return err
 	}
+	exported := timed("export", timingAll)
 	staged, err := stageExports(ctx, o, p, tags)
+	exported()
 	defer func() {
 		for _, st := range staged {
 			st.Discard()
@@ -105,14 +111,14 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if err != nil {
 		return err
 	}
-	if err := pushByDigest(ctx, o, p, res); err != nil {
+	if err := timedErr("push-by-digest", func() error { return pushByDigest(ctx, o, p, res) }); err != nil {
 		return err
 	}
 	if o.HasOutput(OutputRegistry) {
 		if err := checkShrink(ctx, o, sys, tags, platformsOf(res.Images)); err != nil {
 			return err
 		}
-		if err := push(ctx, p, tags); err != nil {
+		if err := timedErr("push", func() error { return push(ctx, p, tags) }); err != nil {
 			return err
 		}
 	}

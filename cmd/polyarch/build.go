@@ -40,6 +40,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	extraFlags, extra := newBuildExtraFlags()
 	fanoutFlags, fanout := newBuildFanoutFlags()
 	cacheFlags, cache := newBuildCacheFlags()
+	progressFlags, progress := newBuildProgressFlags()
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -61,7 +62,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
 			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...)...),
+		}, append(append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...), progressFlags...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
@@ -74,6 +75,9 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			}
 			fanout.apply(&opts)
 			if err := cache.apply(&opts); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
+			if err := progress.apply(c, &opts); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
 			if err := opts.Validate(); err != nil {
@@ -93,10 +97,11 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			if err = buildOutcome(g.Stderr, res, err); res == nil || res.ID == "" {
 				return err
 			}
-			if !f.Quiet {
+			if !opts.Quiet {
 				for _, img := range res.Images {
 					fmt.Fprintf(g.Stderr, "[%s] %s\n", emulation.FormatPlatform(img.Platform), img.Digest)
 				}
+				printSummary(g.Stderr, res)
 			}
 			fmt.Fprintln(g.Stdout, res.ID)
 			return err

@@ -1,0 +1,38 @@
+package builder
+
+import (
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// timingAll names phases shared by every platform in timing lines.
+const timingAll = "all"
+
+// timed starts timing a phase of the build for platform (timingAll when
+// shared); calling the returned func logs its elapsed time at debug
+// level, as "timing: phase=P platform=X elapsed=D".
+func timed(phase, platform string) func() {
+	if !logrus.IsLevelEnabled(logrus.DebugLevel) {
+		return func() {}
+	}
+	start := time.Now()
+	return func() { logTiming(phase, platform, time.Since(start)) }
+}
+
+// logTiming logs one phase's elapsed time at debug level.
+func logTiming(phase, platform string, d time.Duration) {
+	logrus.Debugf("timing: phase=%s platform=%s elapsed=%s", phase, platform, d.Round(time.Millisecond))
+}
+
+// logStepTiming logs one Containerfile step's elapsed time at debug level.
+func logStepTiming(phase, platform string, s StepRecord) {
+	logrus.Debugf("timing: phase=%s platform=%s elapsed=%s step=%q cached=%t emulated=%t",
+		phase, platform, s.Elapsed.Round(time.Millisecond), s.Label(), s.Cached, s.Emulated && s.IsRun())
+}
+
+// timedErr runs f, a phase shared by every platform, and logs its time.
+func timedErr(phase string, f func() error) error {
+	defer timed(phase, timingAll)()
+	return f()
+}
