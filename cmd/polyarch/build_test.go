@@ -51,6 +51,8 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		{"bad output type", []string{"build", "-o", "type=docker,dest=x", ctxDir}, "unsupported type"},
 		{"output without dest", []string{"build", "-o", "type=oci", ctxDir}, "missing dest"},
 		{"registry output with dest", []string{"build", "-o", "type=registry,dest=x", ctxDir}, "takes no dest"},
+		{"bad progress", []string{"build", "--progress", "fancy", ctxDir}, "use auto, plain or quiet"},
+		{"quiet against plain progress", []string{"build", "-q", "--progress", "plain", ctxDir}, "contradicts --progress plain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runApp(t, tc.args...)
