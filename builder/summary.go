@@ -13,6 +13,8 @@ import (
 const (
 	hintShare = 0.5
 	hintMin   = time.Second
+	// hintStepWidth is as much of the step as the hint quotes.
+	hintStepWidth = 60
 )
 
 // PlatformSummary is what one platform's build did and where its time
@@ -84,7 +86,7 @@ func (s PlatformSummary) Hint() string {
 	}
 	return fmt.Sprintf("hint: %s spent %s of its %s (%.0f%%) in the emulated step %s; "+
 		"run that stage natively with FROM --platform=$BUILDPLATFORM and cross-compile for $TARGETPLATFORM (TARGETOS/TARGETARCH build args)",
-		s.Platform, shortDuration(slow.Elapsed), shortDuration(s.Wall), 100*float64(slow.Elapsed)/float64(s.Wall), slow.Step)
+		s.Platform, shortDuration(slow.Elapsed), shortDuration(s.Wall), 100*float64(slow.Elapsed)/float64(s.Wall), fit(slow.Step, hintStepWidth))
 }
 
 // WriteSummary writes a table of the platforms' summaries to w, then a
