@@ -61,6 +61,7 @@ func pushByDigest(ctx context.Context, o *Options, p *index.Staged, res *Result)
 	if err != nil {
 		return err
 	}
+	defer timed("push-by-digest", timingAll)()
 	d, err := p.PushByDigest(ctx, dest)
 	if err != nil {
 		return err

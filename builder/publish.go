@@ -100,9 +100,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if res.outputs, err = describeOutputs(ctx, o.Metadata, p); err != nil {
 		return err
 	}
-	exported := timed("export", timingAll)
 	staged, err := stageExports(ctx, o, p, tags)
-	exported()
 	defer func() {
 		for _, st := range staged {
 			st.Discard()
@@ -111,7 +109,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if err != nil {
 		return err
 	}
-	if err := timedErr("push-by-digest", func() error { return pushByDigest(ctx, o, p, res) }); err != nil {
+	if err := pushByDigest(ctx, o, p, res); err != nil {
 		return err
 	}
 	if o.HasOutput(OutputRegistry) {
@@ -142,9 +140,11 @@ func stageExports(ctx context.Context, o *Options, p *index.Staged, tags []strin
 		if out.Type == OutputRegistry {
 			continue
 		}
+		exported := timed("export", timingAll)
 		st, err := p.Export(ctx, index.ExportOptions{
 			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
 		})
+		exported()
 		if err != nil {
 			return staged, err
 		}

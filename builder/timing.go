@@ -9,6 +9,15 @@ import (
 // timingAll names phases shared by every platform in timing lines.
 const timingAll = "all"
 
+// Phases timed at debug level: preflight (checks before any build),
+// base-import (polyarch's import of oci: bases and named contexts, per
+// platform), from (a FROM step: buildah resolves and, if needed, pulls
+// the base and creates the working container), step (every other step,
+// its layer commit included), commit (the final image), build (one
+// platform, end to end), assemble (the index), staging+compression (the
+// result read out of storage once, layers compressed as they are
+// copied), export, push-by-digest and push.
+
 // timed starts timing a phase of the build for platform (timingAll when
 // shared); calling the returned func logs its elapsed time at debug
 // level, as "timing: phase=P platform=X elapsed=D".
