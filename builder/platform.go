@@ -89,6 +89,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 // returns the ID of the image it committed, and a summary of its steps.
 func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, po *platformOutput) (string, *PlatformSummary, error) {
 	start := time.Now()
+	po.begin()
 	p := po.platform
 	defer po.flush()
 	opts := buildahOptions(o, sys, p)

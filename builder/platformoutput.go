@@ -15,6 +15,7 @@ type platformOutput struct {
 	out, err, report io.Writer
 	tracker          *stepTracker
 	flush            func()
+	begin            func()
 }
 
 // newPlatformOutput routes platform i's output: plain prefixes every line
@@ -23,13 +24,14 @@ type platformOutput struct {
 func newPlatformOutput(o *Options, board *statusBoard, i int, p specs.Platform, stdout, stderr io.Writer) *platformOutput {
 	name := emulation.FormatPlatform(p)
 	t := newStepTracker(name, time.Now, o.Plan.stageEmulation(o, p), !isHostPlatform(p))
-	po := &platformOutput{platform: p, tracker: t}
+	po := &platformOutput{platform: p, tracker: t, begin: func() {}}
 	switch {
 	case board != nil:
 		errw := newPrefixWriter(board, name)
 		t.onLine = func(l string) { board.line(i, l) }
 		t.onStep = func(label string, at time.Time) { board.step(i, label, at) }
 		po.out, po.err, po.flush = t, errw, errw.Flush
+		po.begin = func() { board.begin(i) }
 	case o.Quiet:
 		errw := newPrefixWriter(stderr, name)
 		po.out, po.err, po.flush = t, errw, errw.Flush

@@ -49,7 +49,7 @@ func newStatusBoard(out io.Writer, platforms []string, width int, now func() tim
 	b := &statusBoard{out: out, now: now, width: width}
 	t := now()
 	for _, p := range platforms {
-		b.rows = append(b.rows, boardRow{platform: p, label: "starting", since: t, start: t})
+		b.rows = append(b.rows, boardRow{platform: p, label: "waiting", since: t, start: t})
 		b.pad = max(b.pad, len(p))
 	}
 	return b
@@ -86,6 +86,14 @@ func (b *statusBoard) stopBoard() {
 		b.stop = nil
 	}
 	b.render()
+}
+
+// begin marks platform i started: it leaves the queue of --jobs.
+func (b *statusBoard) begin(i int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.now()
+	b.rows[i].start, b.rows[i].since, b.rows[i].label = t, t, "starting"
 }
 
 // step shows label as platform i's current step, started at since.

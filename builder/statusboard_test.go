@@ -51,7 +51,8 @@ func TestStatusBoard(t *testing.T) {
 		do   func()
 		want []string
 	}{
-		{func() {}, []string{"linux/amd64  starting  0.0s", "linux/arm64  starting  0.0s"}},
+		{func() {}, []string{"linux/amd64  waiting  0.0s", "linux/arm64  waiting  0.0s"}},
+		{func() { b.begin(0) }, []string{"linux/amd64  starting  0.0s", "linux/arm64  waiting  0.0s"}},
 		{func() {
 			b.step(1, "[3/7] RUN make", c.now())
 			c.advance(12400 * time.Millisecond)
