@@ -99,6 +99,8 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	if ann := o.Plan.baseNameAnnotation(o, p); ann != "" && !o.docker() { // Docker manifests hold no annotations
 		opts.Annotations = append([]string{ann}, opts.Annotations...)
 	}
+	// buildah is never quiet: po hides what quiet hides, and its step
+	// tracker still sees the steps.
 	opts.Out, opts.Err, opts.ReportWriter = po.out, po.err, po.report
 	imported := timed("base-import", po.tracker.platform)
 	bases, err := importLayoutBases(ctx, o, o.Plan, store, sys, p, opts.ReportWriter)
@@ -139,7 +141,6 @@ func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) defi
 		Layers:                  !o.Cache.FinalOnly,
 		RemoveIntermediateCtrs:  true,
 		ForceRmIntermediateCtrs: true,
-		Quiet:                   o.Quiet,
 		OutputFormat:            o.buildahFormat(),
 		SystemContext:           &platformSys,
 		SignaturePolicyPath:     sys.SignaturePolicyPath,
