@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sirupsen/logrus"
 )
 
 // boardTail is how many output lines a platform keeps for its failure.
@@ -27,6 +29,8 @@ type statusBoard struct {
 	drawn int // lines drawn by the last render
 	stop  chan struct{}
 	done  chan struct{}
+	// logOut is where logrus wrote before the board took its lines.
+	logOut io.Writer
 }
 
 // boardRow is one platform's state.
@@ -55,9 +59,12 @@ func newStatusBoard(out io.Writer, platforms []string, width int, now func() tim
 	return b
 }
 
-// start redraws the board every boardRefresh until stopBoard.
+// start redraws the board every boardRefresh until stopBoard; log lines
+// meanwhile print above it.
 func (b *statusBoard) start() {
 	b.stop, b.done = make(chan struct{}), make(chan struct{})
+	b.logOut = logrus.StandardLogger().Out
+	logrus.SetOutput(b)
 	b.render()
 	go func() {
 		defer close(b.done)
@@ -84,6 +91,7 @@ func (b *statusBoard) stopBoard() {
 		close(b.stop)
 		<-b.done
 		b.stop = nil
+		logrus.SetOutput(b.logOut)
 	}
 	b.render()
 }
