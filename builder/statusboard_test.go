@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -115,4 +116,50 @@ func TestResolveProgress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStatusBoardLive redraws while platforms report steps from their own
+// goroutines (run with -race), and ends on the final state.
+func TestStatusBoardLive(t *testing.T) {
+	var out lockedBuffer
+	b := newStatusBoard(&out, []string{"linux/amd64", "linux/s390x"}, 80, nil)
+	b.start()
+	done := make(chan struct{})
+	for i := range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			b.begin(i)
+			for n := range 50 {
+				b.step(i, "[1/1] RUN step "+strings.Repeat("x", n%5), time.Now())
+				b.line(i, "output")
+				time.Sleep(time.Millisecond)
+			}
+			b.finishPlatform(i, nil)
+		}()
+	}
+	<-done
+	<-done
+	b.stopBoard()
+	got := screen(out.String())
+	if len(got) != 2 || !strings.HasPrefix(got[0], "linux/amd64  done") || !strings.HasPrefix(got[1], "linux/s390x  done") {
+		t.Errorf("final screen %q", got)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the board's goroutine and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
