@@ -44,7 +44,7 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 	for i, p := range o.Platforms {
 		g.Go(func() error {
 			id, sum, err := buildOne(bctx, o, store, sys, newPlatformOutput(o, board, i, p, stdout, stderr))
-			board.finishPlatform(i, err)
+			board.finishPlatform(i, err, bctx.Err() != nil)
 			if err != nil {
 				err = platformError(emulation.FormatPlatform(p), err)
 				if o.Fanout.KeepGoing && ctx.Err() == nil {

@@ -123,9 +123,10 @@ func (b *statusBoard) line(i int, l string) {
 }
 
 // finishPlatform marks platform i done, or failed with err; a failure
-// prints the platform's last output lines above the board. A nil board
-// does nothing.
-func (b *statusBoard) finishPlatform(i int, err error) {
+// prints the platform's last output lines above the board, unless the
+// build was already stopped (by another platform's failure or a signal).
+// A nil board does nothing.
+func (b *statusBoard) finishPlatform(i int, err error, stopped bool) {
 	if b == nil {
 		return
 	}
@@ -133,7 +134,10 @@ func (b *statusBoard) finishPlatform(i int, err error) {
 	r := &b.rows[i]
 	r.status, r.end = "done", b.now()
 	var above []string
-	if err != nil {
+	switch {
+	case err != nil && stopped:
+		r.status = "stopped"
+	case err != nil:
 		r.status = "failed"
 		for _, l := range r.tail {
 			above = append(above, "["+r.platform+"] "+l)

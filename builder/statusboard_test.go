@@ -47,29 +47,33 @@ func screen(out string) []string {
 func TestStatusBoard(t *testing.T) {
 	c := &fakeClock{t: time.Unix(0, 0)}
 	var out bytes.Buffer
-	b := newStatusBoard(&out, []string{"linux/amd64", "linux/arm64"}, 40, c.now)
+	b := newStatusBoard(&out, []string{"linux/amd64", "linux/arm64", "linux/s390x"}, 40, c.now)
 	steps := []struct {
 		do   func()
 		want []string
 	}{
-		{func() {}, []string{"linux/amd64  waiting  0.0s", "linux/arm64  waiting  0.0s"}},
-		{func() { b.begin(0) }, []string{"linux/amd64  starting  0.0s", "linux/arm64  waiting  0.0s"}},
+		{func() {}, []string{"linux/amd64  waiting  0.0s", "linux/arm64  waiting  0.0s", "linux/s390x  waiting  0.0s"}},
+		{func() { b.begin(0) }, []string{"linux/amd64  starting  0.0s", "linux/arm64  waiting  0.0s", "linux/s390x  waiting  0.0s"}},
 		{func() {
 			b.step(1, "[3/7] RUN make", c.now())
 			c.advance(12400 * time.Millisecond)
-		}, []string{"linux/amd64  starting  12.4s", "linux/arm64  [3/7] RUN make  12.4s"}},
+		}, []string{"linux/amd64  starting  12.4s", "linux/arm64  [3/7] RUN make  12.4s", "linux/s390x  waiting  12.4s"}},
 		{func() {
 			b.step(0, "[2/2] [4/4] RUN a very long command that cannot fit", c.now())
 			c.advance(time.Second)
-		}, []string{"linux/amd64  [2/2] [4/4] RUN a v…  1.0s", "linux/arm64  [3/7] RUN make  13.4s"}},
+		}, []string{"linux/amd64  [2/2] [4/4] RUN a v…  1.0s", "linux/arm64  [3/7] RUN make  13.4s", "linux/s390x  waiting  13.4s"}},
 		{func() {
 			_, _ = b.Write([]byte("[linux/arm64] WARN something\n"))
-			b.finishPlatform(0, nil)
-		}, []string{"[linux/arm64] WARN something", "linux/amd64  done  13.4s", "linux/arm64  [3/7] RUN make  13.4s"}},
+			b.finishPlatform(0, nil, false)
+		}, []string{"[linux/arm64] WARN something", "linux/amd64  done  13.4s", "linux/arm64  [3/7] RUN make  13.4s", "linux/s390x  waiting  13.4s"}},
 		{func() {
 			b.line(1, "make: *** [all] Error 2")
-			b.finishPlatform(1, errors.New("exit status 2"))
-		}, []string{"[linux/arm64] WARN something", "[linux/arm64] make: *** [all] Error 2", "linux/amd64  done  13.4s", "linux/arm64  failed  13.4s"}},
+			b.finishPlatform(1, errors.New("exit status 2"), false)
+		}, []string{"[linux/arm64] WARN something", "[linux/arm64] make: *** [all] Error 2", "linux/amd64  done  13.4s", "linux/arm64  failed  13.4s", "linux/s390x  waiting  13.4s"}},
+		{func() {
+			b.line(2, "half-way output")
+			b.finishPlatform(2, errors.New("context canceled"), true)
+		}, []string{"[linux/arm64] WARN something", "[linux/arm64] make: *** [all] Error 2", "linux/amd64  done  13.4s", "linux/arm64  failed  13.4s", "linux/s390x  stopped  13.4s"}},
 	}
 	for i, st := range steps {
 		st.do()
@@ -134,7 +138,7 @@ func TestStatusBoardLive(t *testing.T) {
 				b.line(i, "output")
 				time.Sleep(time.Millisecond)
 			}
-			b.finishPlatform(i, nil)
+			b.finishPlatform(i, nil, false)
 		}()
 	}
 	<-done
