@@ -147,3 +147,18 @@ func bstr(b bool) string {
 	}
 	return "false"
 }
+
+// TestStepTrackerReset: a build started again (a cache hit of another
+// variant) counts only its second run.
+func TestStepTrackerReset(t *testing.T) {
+	c := &fakeClock{t: time.Unix(0, 0)}
+	tr := newStepTracker("linux/arm/v7", c.now, nil, true)
+	feed(t, tr, c, []timedLine{{0, "STEP 1/2: FROM busybox"}, {0, "STEP 2/2: RUN make"}, {0, "--> Using cache 23bb1abc01e0f449ccbb6e9d5d8b08ae1e97f8dbd64ad5bcf19301071bd3b98b"}, {time.Second, "--> 23bb1abc01e0"}})
+	tr.reset()
+	feed(t, tr, c, []timedLine{{0, "STEP 1/2: FROM busybox"}, {time.Second, "STEP 2/2: RUN make"}, {2 * time.Second, "COMMIT"}, {time.Second, "--> 474995bf06da"}})
+	steps, commit := tr.finish()
+	s := summarize("linux/arm/v7", 5*time.Second, commit, steps)
+	if s.Steps != 1 || s.Run != 1 || s.Cached != 0 || s.EmulatedRun != 2*time.Second || commit != time.Second {
+		t.Errorf("after reset: %+v, commit %s; want 1 step run, 2s emulated, 1s commit", s, commit)
+	}
+}
