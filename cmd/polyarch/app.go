@@ -23,6 +23,9 @@ type globalOptions struct {
 	LogLevel string
 	// CPUProfile and Trace are the hidden --cpuprofile and --trace files.
 	CPUProfile, Trace string
+	// ParseOnly is the hidden --parse-only: commands stop at their
+	// checkpoint (parsed) after validating, before any work.
+	ParseOnly bool
 	profiling         *profiling
 	Stdout            io.Writer
 	Stderr            io.Writer
@@ -68,8 +71,9 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 		Writer:         stdout,
 		ErrWriter:      stderr,
 	}
-	app.Flags = append(app.Flags, profileFlags(g)...)
+	app.Flags = append(append(app.Flags, profileFlags(g)...), parseOnlyFlag(g))
 	discardOnReexec(g, app.Commands)
+	parseOnlyActions(g, app.Commands)
 	usageErrors(app.Commands)
 	app.CommandNotFound = func(c *cli.Context, name string) {
 		fmt.Fprintf(c.App.ErrWriter, "Error: unknown command %q: see polyarch --help\n", name)

@@ -83,6 +83,9 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			if opts.Plan, err = builder.NewPlan(&opts); err != nil {
 				return planError(err)
 			}

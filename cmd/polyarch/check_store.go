@@ -17,6 +17,9 @@ func newCheckStoreCommand(g *globalOptions) *cli.Command {
 			if c.NArg() != 0 {
 				return cli.Exit("polyarch check-store takes no arguments", 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			l, err := openLocal(c, g, nil)
 			if err != nil {
 				return err

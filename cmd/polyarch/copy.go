@@ -71,6 +71,9 @@ func (f *copyFlags) run(c *cli.Context, g *globalOptions) error {
 	if err != nil {
 		return cli.Exit(err.Error(), 125)
 	}
+	if err := g.parsed(); err != nil {
+		return err
+	}
 	r, err := newResolver(g, c.Args().Slice()...)
 	if err != nil {
 		return err

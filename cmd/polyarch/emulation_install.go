@@ -30,6 +30,9 @@ func newEmulationInstallCommand(g *globalOptions) *cli.Command {
 			if err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			if err := emulation.RequireHostAdmin(commandLine(c)); err != nil {
 				return err
 			}

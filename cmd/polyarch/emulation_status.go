@@ -34,6 +34,9 @@ func newEmulationStatusCommand(g *globalOptions) *cli.Command {
 			if c.NArg() > 0 {
 				return cli.Exit(fmt.Sprintf("polyarch emulation status takes no arguments, got %q", c.Args().Slice()), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			r, err := emulation.Status(c.Context, emulation.StatusOptions{QEMUDir: qemuDir})
 			if err != nil {
 				return err

@@ -115,6 +115,9 @@ func (a indexAction) action(g *globalOptions) cli.ActionFunc {
 				return cli.Exit(err.Error(), 125)
 			}
 		}
+		if err := g.parsed(); err != nil {
+			return err
+		}
 		l, err := openLocal(c, g, a.reg)
 		if err != nil {
 			return err

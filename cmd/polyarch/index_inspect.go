@@ -31,6 +31,9 @@ func newIndexInspectCommand(g *globalOptions) *cli.Command {
 			if err := f.validate(c); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			ref, sys, closeImage, err := openImage(g, c.Args().First(), reg.options(c))
 			if err != nil {
 				return err

@@ -87,6 +87,9 @@ func (f *mergeFlags) action(c *cli.Context, g *globalOptions, reg *registryFlags
 	if err != nil {
 		return cli.Exit(err.Error(), 125)
 	}
+	if err := g.parsed(); err != nil {
+		return err
+	}
 	o := index.MergeOptions{AllowShrink: f.AllowShrink, Retry: int(f.Retry)}
 	if !quiet {
 		o.ReportWriter = g.Stderr

@@ -23,6 +23,9 @@ func newInfoCommand(g *globalOptions) *cli.Command {
 			if format != "text" && format != "json" {
 				return cli.Exit(fmt.Sprintf("invalid --format %q: use text or json", format), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			store := g.storeOptions()
 			re, nsErr := builder.EnterNamespace(builder.Options{Store: store})
 			if re != nil {

@@ -40,6 +40,12 @@ func newLoginCommand(g *globalOptions) *cli.Command {
 			if c.NArg() != 1 {
 				return cli.Exit(fmt.Sprintf("polyarch login takes exactly one REGISTRY, got %d arguments", c.NArg()), 125)
 			}
+			if err := f.conflicts(); err != nil {
+				return cli.Exit(err.Error(), 125)
+			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			if err := f.complete(g); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
@@ -56,14 +62,21 @@ func newLoginCommand(g *globalOptions) *cli.Command {
 	}
 }
 
-// complete reads the password from stdin, or asks on a terminal for what
-// the flags did not give.
-func (f *loginFlags) complete(g *globalOptions) error {
+// conflicts rejects flags that do not go together.
+func (f *loginFlags) conflicts() error {
 	switch {
 	case f.PasswordStdin && f.Password != "":
 		return fmt.Errorf("--password and --password-stdin are mutually exclusive")
 	case f.PasswordStdin && f.Username == "":
 		return fmt.Errorf("--password-stdin needs --username")
+	}
+	return nil
+}
+
+// complete reads the password from stdin, or asks on a terminal for what
+// the flags did not give.
+func (f *loginFlags) complete(g *globalOptions) error {
+	switch {
 	case f.PasswordStdin:
 		b, err := io.ReadAll(os.Stdin)
 		if err != nil {

@@ -22,6 +22,9 @@ func newLogoutCommand(g *globalOptions) *cli.Command {
 			if all == (c.NArg() == 1) || c.NArg() > 1 {
 				return cli.Exit("polyarch logout takes one REGISTRY, or --all alone", 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			sys, err := index.SystemContext(reg.credentialOptions(c), "")
 			if err != nil {
 				return err
