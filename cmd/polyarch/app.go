@@ -26,9 +26,9 @@ type globalOptions struct {
 	// ParseOnly is the hidden --parse-only: commands stop at their
 	// checkpoint (parsed) after validating, before any work.
 	ParseOnly bool
-	profiling         *profiling
-	Stdout            io.Writer
-	Stderr            io.Writer
+	profiling *profiling
+	Stdout    io.Writer
+	Stderr    io.Writer
 }
 
 // newApp builds the command tree writing to the process's stdout and stderr.
