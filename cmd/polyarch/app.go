@@ -118,18 +118,24 @@ func (g *globalOptions) setup(c *cli.Context) error {
 // app's After hook would: the re-executed child gets the same flags and
 // alone writes them.
 func discardOnReexec(g *globalOptions, cmds []*cli.Command) {
+	wrapActions(cmds, func(c *cli.Context, action cli.ActionFunc) error {
+		err := action(c)
+		var re *session.Reexec
+		if errors.As(err, &re) {
+			_ = g.profiling.stop(false)
+		}
+		return err
+	})
+}
+
+// wrapActions replaces the action of every command, subcommands
+// included, by wrap called with the original.
+func wrapActions(cmds []*cli.Command, wrap func(c *cli.Context, action cli.ActionFunc) error) {
 	for _, c := range cmds {
 		if action := c.Action; action != nil {
-			c.Action = func(c *cli.Context) error {
-				err := action(c)
-				var re *session.Reexec
-				if errors.As(err, &re) {
-					_ = g.profiling.stop(false)
-				}
-				return err
-			}
+			c.Action = func(c *cli.Context) error { return wrap(c, action) }
 		}
-		discardOnReexec(g, c.Subcommands)
+		wrapActions(c.Subcommands, wrap)
 	}
 }
 

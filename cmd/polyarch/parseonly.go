@@ -34,22 +34,17 @@ func (g *globalOptions) parsed() error {
 // checkpoint's errParsed becomes success, and a command that ends
 // without reaching a checkpoint is reported as a defect of polyarch.
 func parseOnlyActions(g *globalOptions, cmds []*cli.Command) {
-	for _, c := range cmds {
-		if action := c.Action; action != nil {
-			c.Action = func(c *cli.Context) error {
-				err := action(c)
-				switch {
-				case !g.ParseOnly:
-					return err
-				case errors.Is(err, errParsed):
-					fmt.Fprintf(g.Stderr, "%s: command line valid (--parse-only: nothing done)\n", c.Command.HelpName)
-					return nil
-				case err == nil:
-					return fmt.Errorf("%s has no --parse-only checkpoint: report this as a polyarch bug", c.Command.HelpName)
-				}
-				return err
-			}
+	wrapActions(cmds, func(c *cli.Context, action cli.ActionFunc) error {
+		err := action(c)
+		switch {
+		case !g.ParseOnly:
+			return err
+		case errors.Is(err, errParsed):
+			fmt.Fprintf(g.Stderr, "%s: command line valid (--parse-only: nothing done)\n", c.Command.HelpName)
+			return nil
+		case err == nil:
+			return fmt.Errorf("%s has no --parse-only checkpoint: report this as a polyarch bug", c.Command.HelpName)
 		}
-		parseOnlyActions(g, c.Subcommands)
-	}
+		return err
+	})
 }
