@@ -83,6 +83,28 @@ func TestParseOnlyEveryCommand(t *testing.T) {
 	}
 }
 
+// TestParseOnlyLeavesStdin checks that login --password-stdin with
+// --parse-only does not read the password.
+func TestParseOnlyLeavesStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteString("secret\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	saved := os.Stdin
+	os.Stdin = r
+	t.Cleanup(func() { os.Stdin = saved; r.Close() })
+	if code, _, stderr := runApp(t, "--parse-only", "login", "-u", "ci", "--password-stdin", "registry.example.com"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, _ := io.ReadAll(r); string(b) != "secret\n" {
+		t.Errorf("stdin holds %q after --parse-only login: it was read", b)
+	}
+}
+
 // TestParseOnlyKeepsUsageErrors checks that --parse-only runs the same
 // checks as the real command: what the command refuses, it refuses too.
 func TestParseOnlyKeepsUsageErrors(t *testing.T) {
