@@ -7,13 +7,17 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// completionFlag is urfave/cli's request for completion candidates, which
+// the completion scripts append to the words typed so far.
+const completionFlag = "--generate-bash-completion"
+
 // permuteArgs moves the flags of the invoked command in front of its
 // arguments, so `polyarch build . -t app:1` works as with podman and
 // buildx: urfave/cli stops reading flags at the first argument. Tokens
 // after "--" stay arguments; --help anywhere shows the command's help.
 func permuteArgs(app *cli.App, args []string) ([]string, error) {
-	if len(args) < 2 {
-		return args, nil
+	if len(args) < 2 || args[len(args)-1] == completionFlag {
+		return args, nil // a completion request is answered as typed
 	}
 	out := []string{args[0]}
 	rest := args[1:]

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/docker/go-units"
+	"github.com/polyarch/polyarch/images"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// newPruneCommand returns `polyarch prune`.
+func newPruneCommand(g *globalOptions) *cli.Command {
+	var o images.PruneOptions
+	var force bool
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "remove dangling images, leftover build containers and damaged layers from local storage",
+		Description: "Removes the working containers of buildah (and polyarch) builds, which a killed build leaves\n" +
+			"(run it when no build is running on that store); the dangling images (untagged, nothing built\n" +
+			"on them, in no index; with --all, every image no container uses); and what containers/storage's\n" +
+			"Check reports as damaged or incomplete. Asks first on a terminal; elsewhere pass --force.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses, not only dangling ones", Destination: &o.All},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation", Destination: &force},
+		},
+		Action: storeAction{name: "prune", max: 0, check: func([]string) error {
+			if !force && !term.IsTerminal(int(os.Stdin.Fd())) {
+				return errors.New("polyarch prune asks for confirmation and there is no terminal to ask on: pass --force")
+			}
+			return nil
+		}, run: func(c *cli.Context, l *localStore, _ []string) error {
+			if !force && !confirmPrune(g.Stderr, os.Stdin, o.All) {
+				return nil
+			}
+			o.SystemContext = l.sys
+			rep, err := images.Prune(c.Context, l.store, o)
+			if rep != nil {
+				printPruned(g.Stdout, rep)
+			}
+			return err
+		}}.action(g),
+	}
+}
+
+// confirmPrune asks on w and reads y or yes from r, as podman image prune.
+func confirmPrune(w io.Writer, r io.Reader, all bool) bool {
+	what := "dangling images"
+	if all {
+		what = "all images without at least one container associated to them"
+	}
+	fmt.Fprintf(w, "WARNING! This command removes:\n  - %s\n  - build containers left by buildah and polyarch\n  - damaged or incomplete layers\nAre you sure you want to continue? [y/N] ", what)
+	answer, _ := bufio.NewReader(r).ReadString('\n')
+	answer = strings.ToLower(strings.TrimSpace(answer))
+	return answer == "y" || answer == "yes"
+}
+
+// printPruned writes what was removed and the space reclaimed.
+func printPruned(w io.Writer, rep *images.PruneReport) {
+	for _, id := range rep.Containers {
+		fmt.Fprintf(w, "Deleted build container: %s\n", id)
+	}
+	printRemoved(w, rep.Images)
+	for _, id := range rep.Repaired {
+		fmt.Fprintf(w, "Repaired (removed damaged): %s\n", id)
+	}
+	fmt.Fprintf(w, "Total reclaimed space: %s\n", units.HumanSizeWithPrecision(float64(rep.Size), 3))
+}
