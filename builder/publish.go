@@ -41,10 +41,12 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 		discard()
 		return nil, err
 	}
+	replaced := replacedIndexes(store, tags, res.ID)
 	if err := index.Tag(store, res.ID, tags); err != nil {
 		discard()
 		return nil, err
 	}
+	dropReplaced(store, replaced, o.Stderr)
 	return res, nil
 }
 

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/polyarch/polyarch/emulation"
-	"github.com/polyarch/polyarch/index"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/index"
 	"go.podman.io/common/libimage"
 	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"

@@ -24,6 +24,7 @@ func TestDependencyRules(t *testing.T) {
 		{pkg: "session", forbidden: []string{"*"}},
 		{pkg: "index", forbidden: []string{"builder", "cmd/polyarch"}},
 		{pkg: "builder", forbidden: []string{"cmd/polyarch"}},
+		{pkg: "images", forbidden: []string{"builder", "cmd/polyarch"}},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {
 			deps := polyarchDeps(t, module+"/"+tc.pkg)
