@@ -13,7 +13,7 @@ GOTEST    ?= $(GO) test -tags "$(TAGS)" -count=1
 
 export CGO_ENABLED = 1
 
-.PHONY: all build test unit fuzz e2e e2e-rootless fixtures bench vet fmt clean demo docs install uninstall completions
+.PHONY: all build test unit fuzz e2e e2e-rootless fixtures bench vet fmt clean demo docs install uninstall
 
 all: build
 
@@ -38,18 +38,14 @@ FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 INSTALLED  = $(BINDIR)/polyarch $(MANDIR)/man1/polyarch.1 $(BASHCOMPDIR)/polyarch \
 	$(ZSHCOMPDIR)/_polyarch $(FISHCOMPDIR)/polyarch.fish
 
-completions: bin/polyarch
-	mkdir -p bin/completions
-	bin/polyarch completion bash > bin/completions/polyarch
-	bin/polyarch completion zsh > bin/completions/_polyarch
-	bin/polyarch completion fish > bin/completions/polyarch.fish
-
-install: build completions
+install: build
 	install -D -m 0755 bin/polyarch $(DESTDIR)$(BINDIR)/polyarch
 	install -D -m 0644 docs/polyarch.1 $(DESTDIR)$(MANDIR)/man1/polyarch.1
-	install -D -m 0644 bin/completions/polyarch $(DESTDIR)$(BASHCOMPDIR)/polyarch
-	install -D -m 0644 bin/completions/_polyarch $(DESTDIR)$(ZSHCOMPDIR)/_polyarch
-	install -D -m 0644 bin/completions/polyarch.fish $(DESTDIR)$(FISHCOMPDIR)/polyarch.fish
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	bin/polyarch completion bash > $(DESTDIR)$(BASHCOMPDIR)/polyarch
+	bin/polyarch completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_polyarch
+	bin/polyarch completion fish > $(DESTDIR)$(FISHCOMPDIR)/polyarch.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/polyarch $(DESTDIR)$(ZSHCOMPDIR)/_polyarch $(DESTDIR)$(FISHCOMPDIR)/polyarch.fish
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
