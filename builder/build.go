@@ -28,6 +28,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _, _ = store.Shutdown(false) }()
+	o.imports = &importSet{}
+	defer o.imports.dropUnused(store, o.Stderr)
 	snap, err := prepareStore(store, o.Stderr)
 	if err != nil {
 		return nil, err

@@ -141,6 +141,9 @@ func importBase(ctx context.Context, o *Options, store storage.Store, sys *types
 	}
 	defer func() { _ = pc.Destroy() }()
 	_, err = cp.Image(ctx, pc, dest, src, &cp.Options{SourceCtx: &psys, DestinationCtx: sys, ReportWriter: report})
+	if err == nil {
+		o.imports.add(id)
+	}
 	return id, err
 }
 

@@ -130,6 +130,9 @@ type Options struct {
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.
 	Plan *Plan
+	// imports are the images this build read from layouts into local
+	// storage (see imports.go); Build sets it.
+	imports *importSet
 }
 
 // EmulationOptions configures emulation of foreign platforms.

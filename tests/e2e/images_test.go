@@ -127,6 +127,25 @@ func TestImagesRmiPruneTag(t *testing.T) {
 	mustSucceed(t, polyarch(t, s, "check-store"))
 }
 
+// TestBuildContextLeavesNoImage checks that the images a build reads from
+// an oci-layout:// context for COPY --from alone (no step builds on
+// them) are not left in the store as <none> images.
+func TestBuildContextLeavesNoImage(t *testing.T) {
+	s := newStore(t)
+	ctxDir := writeContext(t, "FROM scratch\nCOPY --from=lay /bin/busybox /bb\n", nil)
+	layout := "lay=oci-layout://" + filepath.Join(env.Fixtures, "busybox-oci") + ":latest"
+	mustSucceed(t, polyarch(t, s, "build", "--platform", "linux/amd64,linux/arm64", "--build-context", layout, "-t", "app:1", ctxDir))
+	children := indexChildren(t, s, "localhost/app:1")
+	if len(children) != 2 {
+		t.Fatalf("index lists %v, want 2 platforms", children)
+	}
+	checkNoStrays(t, s, children)
+	all := podmanIDs(t, s)
+	if want := 3; len(all) != want { // the index and its two images
+		t.Errorf("the store holds %d images, want %d: %v", len(all), want, all)
+	}
+}
+
 // checkNoStrays fails unless every untagged image podman sees is an
 // intermediate image (the layer cache), a platform image of the index
 // (children: platform → image ID) or one of cache.
