@@ -130,6 +130,8 @@ func (a indexAction) action(g *globalOptions) cli.ActionFunc {
 // argCount says how many arguments a command takes.
 func argCount(min, max int) string {
 	switch {
+	case max == 0:
+		return "no arguments"
 	case max < 0:
 		return fmt.Sprintf("at least %d arguments", min)
 	case min == max:

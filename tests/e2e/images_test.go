@@ -112,6 +112,18 @@ func TestImagesRmiPruneTag(t *testing.T) {
 	if len(storeContainers(t, s)) == 0 {
 		t.Fatal("the refused prune removed the build container")
 	}
+	// On a terminal it asks; "n" keeps everything.
+	line := strings.Join(append([]string{env.Bin}, append(s.flags(), "prune")...), " ")
+	ask := exec.Command("script", "-qec", line, "/dev/null")
+	ask.Stdin = strings.NewReader("n\n")
+	out, err := ask.CombinedOutput()
+	t.Logf("$ script -qec %q /dev/null <<< n\n%s", line, out)
+	if err != nil || !strings.Contains(string(out), "Are you sure you want to continue? [y/N]") {
+		t.Errorf("prune on a terminal did not ask: %v: %s", err, out)
+	}
+	if len(storeContainers(t, s)) == 0 {
+		t.Fatal("prune answered n removed the build container")
+	}
 	dangling := podmanFilter(t, s, "dangling=true")
 	if len(dangling) == 0 {
 		t.Fatal("no dangling image before prune: the check would prove nothing")
