@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/polyarch/polyarch/index"
+	"github.com/polyarch/polyarch/session"
 )
 
 // Build builds the Containerfile for every platform in o.Platforms and
@@ -28,6 +29,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _, _ = store.Shutdown(false) }()
+	unlock, err := session.LockStoreForBuild(store.RunRoot())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	o.imports = &importSet{}
 	defer o.imports.dropUnused(store, o.Stderr)
 	snap, err := prepareStore(store, o.Stderr)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/polyarch/polyarch/session"
 	"go.podman.io/buildah"
 	"go.podman.io/common/libimage"
 	"go.podman.io/image/v5/types"
@@ -39,12 +40,21 @@ type PruneReport struct {
 // of polyarch) builds, the dangling images (every unused image with
 // opts.All), repeating while removing one leaves another dangling, and
 // what containers/storage's Check reports as damaged (incomplete layers
-// and the images on them), as podman system check --repair does. A
-// build running on the same store at that time loses its containers: run
-// it when no build is.
+// and the images on them), as podman system check --repair does. Until
+// a build has tagged its result, its containers and platform images look
+// like leftovers: polyarch builds hold a lock (session.LockStoreForBuild)
+// that makes Prune fail meanwhile; a buildah or podman build running on
+// the store would lose them.
 func Prune(ctx context.Context, store storage.Store, opts PruneOptions) (*PruneReport, error) {
 	rep := &PruneReport{Containers: []string{}, Images: []Removed{}, Repaired: []string{}}
-	var err error
+	unlock, err := session.LockStoreForPrune(store.RunRoot())
+	if errors.Is(err, session.ErrStoreBusy) {
+		return rep, fmt.Errorf("%w (%s): its images and containers are not complete yet; run polyarch prune when it ends", err, store.GraphRoot())
+	}
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	if rep.Containers, err = removeBuildContainers(store); err != nil {
 		return rep, err
 	}

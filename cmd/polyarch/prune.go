@@ -22,7 +22,7 @@ func newPruneCommand(g *globalOptions) *cli.Command {
 		Name:  "prune",
 		Usage: "remove dangling images, leftover build containers and damaged layers from local storage",
 		Description: "Removes the working containers of buildah (and polyarch) builds, which a killed build leaves\n" +
-			"(run it when no build is running on that store); the dangling images (untagged, nothing built\n" +
+			"(it refuses to run while a polyarch build uses the store); the dangling images (untagged, nothing built\n" +
 			"on them, in no index; with --all, every image no container uses); and what containers/storage's\n" +
 			"Check reports as damaged or incomplete. Asks first on a terminal; elsewhere pass --force.",
 		Flags: []cli.Flag{

@@ -301,6 +301,12 @@ func leaveBuildContainer(t *testing.T, s store) {
 	for len(storeContainers(t, s)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(300 * time.Millisecond)
 	}
+	if len(storeContainers(t, s)) > 0 { // a running build keeps prune away
+		r := polyarch(t, s, "prune", "--force")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "a polyarch build is running on this store") {
+			t.Errorf("prune during a build: exit %d, %s", r.Code, r.Stderr)
+		}
+	}
 	killTree(cmd.Process.Pid) // the building child first: it would clean up after its parent
 	_ = cmd.Wait()
 	if len(storeContainers(t, s)) == 0 {
