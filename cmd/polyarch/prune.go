@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,10 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
+
+// pruneConfirmedEnv tells the polyarch re-executed in its user namespace
+// that the user has confirmed the prune already.
+const pruneConfirmedEnv = "_POLYARCH_PRUNE_CONFIRMED"
 
 // newPruneCommand returns `polyarch prune`.
 func newPruneCommand(g *globalOptions) *cli.Command {
@@ -29,22 +32,34 @@ func newPruneCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses, not only dangling ones", Destination: &o.All},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation", Destination: &force},
 		},
-		Action: storeAction{name: "prune", max: 0, check: func([]string) error {
-			if !force && !term.IsTerminal(int(os.Stdin.Fd())) {
-				return errors.New("polyarch prune asks for confirmation and there is no terminal to ask on: pass --force")
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 0 {
+				return cli.Exit(fmt.Sprintf("polyarch prune takes no arguments, got %d", c.NArg()), 125)
 			}
-			return nil
-		}, run: func(c *cli.Context, l *localStore, _ []string) error {
-			if !force && !confirmPrune(g.Stderr, os.Stdin, o.All) {
-				return nil
+			if !force && os.Getenv(pruneConfirmedEnv) != "1" {
+				if !term.IsTerminal(int(os.Stdin.Fd())) {
+					return cli.Exit("polyarch prune asks for confirmation and there is no terminal to ask on: pass --force", 125)
+				}
+				if !confirmPrune(g.Stderr, os.Stdin, o.All) {
+					return nil
+				}
+				// Asked here, before polyarch re-executes itself in its
+				// user namespace, where it runs in a process group of its
+				// own that may not read the terminal.
+				_ = os.Setenv(pruneConfirmedEnv, "1")
 			}
+			l, err := openLocal(c, g, nil)
+			if err != nil {
+				return err
+			}
+			defer l.close()
 			o.SystemContext = l.sys
 			rep, err := images.Prune(c.Context, l.store, o)
 			if rep != nil {
 				printPruned(g.Stdout, rep)
 			}
 			return err
-		}}.action(g),
+		},
 	}
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -112,23 +113,18 @@ func TestImagesRmiPruneTag(t *testing.T) {
 	if len(storeContainers(t, s)) == 0 {
 		t.Fatal("the refused prune removed the build container")
 	}
-	// On a terminal it asks; "n" keeps everything.
-	line := strings.Join(append([]string{env.Bin}, append(s.flags(), "prune")...), " ")
-	ask := exec.Command("script", "-qec", line, "/dev/null")
-	ask.Stdin = strings.NewReader("n\n")
-	out, err := ask.CombinedOutput()
-	t.Logf("$ script -qec %q /dev/null <<< n\n%s", line, out)
-	if err != nil || !strings.Contains(string(out), "Are you sure you want to continue? [y/N]") {
-		t.Errorf("prune on a terminal did not ask: %v: %s", err, out)
-	}
-	if len(storeContainers(t, s)) == 0 {
-		t.Fatal("prune answered n removed the build container")
+	// On a terminal it asks; "n" keeps everything, "y" prunes (rootless,
+	// in the polyarch re-executed in its user namespace).
+	if out := pruneOnTerminal(t, s, "n"); len(storeContainers(t, s)) == 0 {
+		t.Fatalf("prune answered n removed the build container: %s", out)
 	}
 	dangling := podmanFilter(t, s, "dangling=true")
 	if len(dangling) == 0 {
 		t.Fatal("no dangling image before prune: the check would prove nothing")
 	}
-	mustSucceed(t, polyarch(t, s, "prune", "--force"))
+	if out := pruneOnTerminal(t, s, "y"); !strings.Contains(out, "Deleted build container") {
+		t.Errorf("prune answered y: %s", out)
+	}
 	if c := storeContainers(t, s); len(c) != 0 {
 		t.Errorf("prune left build containers %v", c)
 	}
@@ -156,6 +152,23 @@ func TestBuildContextLeavesNoImage(t *testing.T) {
 	if want := 3; len(all) != want { // the index and its two images
 		t.Errorf("the store holds %d images, want %d: %v", len(all), want, all)
 	}
+}
+
+// pruneOnTerminal runs polyarch prune on a terminal (script(1)) and
+// answers its question; it returns what the terminal showed.
+func pruneOnTerminal(t *testing.T, s store, answer string) string {
+	t.Helper()
+	line := strings.Join(append([]string{env.Bin}, append(s.flags(), "prune")...), " ")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ask := exec.CommandContext(ctx, "script", "-qec", line, "/dev/null")
+	ask.Stdin = strings.NewReader(answer + "\n")
+	out, err := ask.CombinedOutput()
+	t.Logf("$ script -qec %q /dev/null <<< %s\n%s", line, answer, out)
+	if err != nil || !strings.Contains(string(out), "Are you sure you want to continue? [y/N]") {
+		t.Errorf("prune on a terminal did not ask, or failed: %v: %s", err, out)
+	}
+	return string(out)
 }
 
 // checkNoStrays fails unless every untagged image podman sees is an
