@@ -31,9 +31,24 @@ func newCompletionCommand(g *globalOptions) *cli.Command {
 			if c.NArg() != 1 {
 				return cli.Exit(fmt.Sprintf("polyarch completion takes one SHELL (bash, zsh or fish), got %d arguments", c.NArg()), 125)
 			}
+			if err := checkShell(c.Args().First()); err != nil {
+				return err
+			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			return writeCompletion(g.Stdout, c.App, c.Args().First())
 		},
 	}
+}
+
+// checkShell refuses a SHELL that polyarch has no completion script for.
+func checkShell(shell string) error {
+	switch shell {
+	case "bash", "zsh", "fish":
+		return nil
+	}
+	return cli.Exit(fmt.Sprintf("unknown shell %q: use bash, zsh or fish", shell), 125)
 }
 
 // writeCompletion writes shell's completion script for app to w.

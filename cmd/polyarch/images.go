@@ -70,6 +70,9 @@ func (a storeAction) action(g *globalOptions) cli.ActionFunc {
 				return cli.Exit(err.Error(), 125)
 			}
 		}
+		if err := g.parsed(); err != nil {
+			return err
+		}
 		l, err := openLocal(c, g, nil)
 		if err != nil {
 			return err

@@ -57,6 +57,11 @@ func TestParseOnlyEveryCommand(t *testing.T) {
 		"login":               {"login", "-u", "ci", "--password-stdin", "registry.example.com"},
 		"logout":              {"logout", "registry.example.com"},
 		"check-store":         {"check-store"},
+		"images":              {"images", "--format", "json"},
+		"rmi":                 {"rmi", "--all", "app:1"},
+		"prune":               {"prune", "--all", "--force"},
+		"tag":                 {"tag", "app:1", "app:2"},
+		"completion":          {"completion", "bash"},
 	}
 	leaves := leafCommands("", newAppWithOutput(io.Discard, io.Discard).Commands)
 	for _, name := range leaves {

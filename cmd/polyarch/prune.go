@@ -36,6 +36,9 @@ func newPruneCommand(g *globalOptions) *cli.Command {
 			if c.NArg() != 0 {
 				return cli.Exit(fmt.Sprintf("polyarch prune takes no arguments, got %d", c.NArg()), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			if !force && os.Getenv(pruneConfirmedEnv) != "1" {
 				if !term.IsTerminal(int(os.Stdin.Fd())) {
 					return cli.Exit("polyarch prune asks for confirmation and there is no terminal to ask on: pass --force", 125)
