@@ -95,6 +95,8 @@ type Options struct {
 	Outputs []Output
 	// Compression of the layers of every output; default gzip.
 	Compression index.Compression
+	// Sign signs every image manifest and the index pushed to registries.
+	Sign index.SignOptions
 	// Store locates local containers-storage.
 	Store session.StoreOptions
 	// Emulation configures qemu-user-static handlers for foreign platforms.
@@ -247,6 +249,9 @@ func (o *Options) Validate() error {
 		return err
 	}
 	if err := o.Cache.validate(); err != nil {
+		return err
+	}
+	if err := o.validateSign(); err != nil {
 		return err
 	}
 	if err := o.validateFormat(); err != nil {

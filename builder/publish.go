@@ -86,8 +86,13 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if len(o.Outputs) == 0 && o.Fanout.PushByDigest == "" {
 		return nil
 	}
+	sign, closeSigner, err := o.openSigner()
+	if err != nil {
+		return err
+	}
+	defer closeSigner()
 	staging := timed("staging+compression", timingAll)
-	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry, Format: o.manifestFormat()})
+	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry, Format: o.manifestFormat(), Signer: sign})
 	staging()
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/signature"
+	"go.podman.io/image/v5/signature/signer"
 	"go.podman.io/image/v5/types"
 )
 
@@ -81,6 +82,16 @@ type CopyOptions struct {
 	DigestFile string
 	// ReportWriter receives progress; nil means silence.
 	ReportWriter io.Writer
+	// Sign signs every image manifest and the index written to a
+	// registry destination; the source's signatures are kept as well,
+	// as skopeo copy keeps them, unless RemoveSignatures.
+	Sign SignOptions
+	// RemoveSignatures drops the source's signatures, for destinations
+	// that cannot store them (OCI layouts, local storage).
+	RemoveSignatures bool
+
+	// signer is Sign, opened by Copy.
+	signer *signer.Signer
 }
 
 // CopyResult describes what Copy wrote.
@@ -119,6 +130,9 @@ func (opts CopyOptions) Validate() error {
 	if err := opts.Compression.checkFormat(opts.Format); err != nil {
 		return err
 	}
+	if err := opts.Sign.Validate(); err != nil {
+		return err
+	}
 	return opts.Compression.Validate()
 }
 
@@ -134,6 +148,11 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 		return nil, err
 	}
 	srcName, dstName := refName(src), refName(dst)
+	closeSigner, err := openCopySigner(&opts, dst)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSigner()
 	if isStorage(dst) && !isStorage(src) {
 		src = boundedRef{ImageReference: src, max: cmp.Or(opts.MaxLayerSize, DefaultMaxLayerSize)}
 	}
@@ -196,7 +215,7 @@ func route(ctx context.Context, copyImage policyCopier, src, dst types.ImageRefe
 			return copyIntoStorage(ctx, copyImage, src, dst, opts, plan)
 		}
 	}
-	if plan.instances != nil && keepsChildren(opts, dst, plan.mime) {
+	if plan.instances != nil && keepsChildren(opts, dst, plan.mime) && opts.signer == nil {
 		return copyEntries(ctx, src, dst, opts, plan.instances)
 	}
 	co, err := copyOptions(opts, plan, dst)
@@ -306,6 +325,8 @@ func copyOptions(opts CopyOptions, plan *copyPlan, dst types.ImageReference) (*c
 		ReportWriter:          opts.ReportWriter,
 		ImageListSelection:    cp.CopyAllImages,
 		DownloadForeignLayers: opts.AllowNondistributable,
+		Signers:               signers(opts.signer),
+		RemoveSignatures:      opts.RemoveSignatures,
 	}
 	if opts.Compression.Format != "" {
 		sys, err := opts.Compression.apply(opts.DestinationCtx, false)

@@ -11,6 +11,7 @@ import (
 	"go.podman.io/common/libimage/manifests"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/signature/signer"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 )
@@ -48,6 +49,9 @@ type PushOptions struct {
 	// lists platforms it lacks; default: refused with a *ShrinkError
 	// before anything is pushed.
 	AllowShrink bool
+	// Sign signs every image manifest and the index; registry
+	// destinations only.
+	Sign SignOptions
 }
 
 // Validate checks the format and the compression before any work; its
@@ -57,6 +61,9 @@ func (opts PushOptions) Validate() error {
 		return err
 	}
 	if err := opts.Compression.checkFormat(opts.Format); err != nil {
+		return err
+	}
+	if err := opts.Sign.Validate(); err != nil {
 		return err
 	}
 	return opts.Compression.Validate()
@@ -81,6 +88,11 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 	if len(s.list.Instances()) == 0 {
 		return "", fmt.Errorf("pushing index %s: it is empty: add images with `polyarch index add %s SOURCE`", s.label(), name)
 	}
+	sign, err := openPushSigner(opts.Sign, dest)
+	if err != nil {
+		return "", err
+	}
+	defer sign.close()
 	if !opts.AllowShrink {
 		if err := CheckShrink(ctx, sys, dest, s.platforms()); err != nil {
 			return "", err
@@ -88,7 +100,7 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 	}
 	var d digest.Digest
 	if dest.Transport().Name() == "docker" {
-		d, err = s.pushStaged(ctx, store, sys, dest, opts)
+		d, err = s.pushStaged(ctx, store, sys, dest, opts, sign.s)
 	} else if dest.Transport().Name() == "oci" {
 		d, err = writeLayout(ctx, dest, func(staged types.ImageReference) (digest.Digest, error) {
 			return s.push(ctx, store, sys, staged, opts, opts.ReportWriter)
@@ -133,8 +145,8 @@ func (s *stored) push(ctx context.Context, store storage.Store, sys *types.Syste
 
 // pushStaged converts the index into a staging copy in opts.Format, then
 // pushes the staged bytes to dest in dependency order, as build does.
-func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions) (digest.Digest, error) {
-	so := StageOptions{Compression: opts.Compression, ReportWriter: opts.ReportWriter, Retry: int(retryCount(opts.Retry))}
+func (s *stored) pushStaged(ctx context.Context, store storage.Store, sys *types.SystemContext, dest types.ImageReference, opts PushOptions, sign *signer.Signer) (digest.Digest, error) {
+	so := StageOptions{Compression: opts.Compression, ReportWriter: opts.ReportWriter, Retry: int(retryCount(opts.Retry)), Signer: sign}
 	p, err := stage(ctx, store, sys, so, func(ref types.ImageReference, _ *types.SystemContext) error {
 		_, err := s.push(ctx, store, sys, ref, opts, nil)
 		return err

@@ -33,6 +33,11 @@ type RegistryOptions struct {
 	// PolicyPath is the signature policy; default: /etc/containers/policy.json
 	// if present, else accept anything.
 	PolicyPath string
+	// RegistriesDir is the registries.d directory saying where each
+	// registry's signatures are stored (use-sigstore-attachments: true
+	// for sigstore signatures); default ~/.config/containers/registries.d
+	// if present, else /etc/containers/registries.d.
+	RegistriesDir string
 }
 
 // SystemContext returns a self-contained SystemContext for opts; when
@@ -48,6 +53,7 @@ func SystemContext(opts RegistryOptions, tmpDir string) (*types.SystemContext, e
 		DockerCertPath:           opts.CertDir,
 		SystemRegistriesConfPath: opts.RegistriesConf,
 		SignaturePolicyPath:      opts.PolicyPath,
+		RegistriesDirPath:        opts.RegistriesDir,
 		AuthFilePath:             authFile,
 	}
 	if opts.TLSVerify != nil && !*opts.TLSVerify {

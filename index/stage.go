@@ -10,6 +10,7 @@ import (
 	"go.podman.io/common/pkg/retry"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/directory"
+	"go.podman.io/image/v5/signature/signer"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 )
@@ -26,6 +27,9 @@ type StageOptions struct {
 	// Format of the staged manifests: FormatOCI (default, also "") or
 	// FormatV2S2, for images stored in Docker format (see stageFormat).
 	Format string
+	// Signer, if set, signs every image manifest and the index PushTag
+	// writes (see OpenSigner); the caller closes it.
+	Signer *signer.Signer
 }
 
 // Staged is an index or image read out of local storage once, with its
@@ -146,7 +150,12 @@ func (p *Staged) PushTag(ctx context.Context, dest types.ImageReference) (digest
 			return err
 		}
 		defer t.close()
-		if d, err = t.sendTop(ctx, p.sys, dest, p.o.ReportWriter); err != nil {
+		if p.o.Signer != nil {
+			d, err = p.pushSigned(ctx, dest)
+		} else {
+			d, err = t.sendTop(ctx, p.sys, dest, p.o.ReportWriter)
+		}
+		if err != nil {
 			return err
 		}
 		return verifyPushed(ctx, p.sys, dest, d)

@@ -62,6 +62,7 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 			newInfoCommand(g),
 			newEmulationCommand(g),
 			newCopyCommand(g),
+			newKeyCommand(g),
 			newVerifyCommand(g),
 			newLoginCommand(g),
 			newLogoutCommand(g),

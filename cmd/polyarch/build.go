@@ -41,6 +41,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	fanoutFlags, fanout := newBuildFanoutFlags()
 	cacheFlags, cache := newBuildCacheFlags()
 	progressFlags, progress := newBuildProgressFlags()
+	signFlags, sign := newSignFlags("every platform image and the index --push writes")
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -62,7 +63,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
 			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, append(append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...), progressFlags...)...),
+		}, append(append(append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...), progressFlags...), signFlags...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
@@ -70,6 +71,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			}
 			opts.Registry = reg.options(c)
 			opts.Compression = comp.options()
+			opts.Sign = sign.options()
 			if err := extra.apply(&opts, f.File); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}

@@ -30,12 +30,16 @@ type copyFlags struct {
 	// Registry access for both sides, and overrides for each.
 	both, src, dst *registryFlags
 	comp           *compressionFlags
+	sign           *signFlags
+	// RemoveSignatures drops the source's signatures.
+	RemoveSignatures bool
 }
 
 // newCopyCommand returns `polyarch copy`.
 func newCopyCommand(g *globalOptions) *cli.Command {
 	f := &copyFlags{}
-	var both, src, dst, comp []cli.Flag
+	var both, src, dst, comp, sign []cli.Flag
+	sign, f.sign = newSignFlags("every image and the index written to a registry")
 	comp, f.comp = newCompressionFlags("recompress every layer not already in that format (default: keep blobs as they are)")
 	both, f.both = newRegistryFlags("")
 	src, f.src = newRegistryFlags("src-")
@@ -59,8 +63,9 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a copy failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
 			&cli.StringFlag{Name: "max-layer-size", Value: "64GiB", Usage: "refuse a gzip layer inflating past `SIZE` when unpacking into local storage", Destination: &f.MaxLayerSize},
+			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy the source's signatures (kept by default, as skopeo copy keeps them)", Destination: &f.RemoveSignatures},
 			&cli.BoolFlag{Name: "allow-nondistributable-artifacts", Usage: "fetch foreign layers from their urls (never sending credentials) and copy their content; by default they are never fetched: registries and layouts keep the urls, local storage refuses them", Destination: &f.AllowForeign},
-		}, comp...), both...), src...), dst...),
+		}, comp...), both...), src...), append(dst, sign...)...),
 		Action: func(c *cli.Context) error { return f.run(c, g) },
 	}
 }
@@ -118,7 +123,8 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 		return index.CopyOptions{}, fmt.Errorf("invalid --max-layer-size %q: give a size such as 512MiB or 64GiB", f.MaxLayerSize)
 	}
 	retry := f.Retry
-	opts := index.CopyOptions{MaxLayerSize: maxLayer, Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign}
+	opts := index.CopyOptions{MaxLayerSize: maxLayer, Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign,
+		Sign: f.sign.options(), RemoveSignatures: f.RemoveSignatures}
 	if err := opts.Validate(); err != nil {
 		return index.CopyOptions{}, err
 	}
@@ -149,6 +155,8 @@ func merge(both, side index.RegistryOptions) index.RegistryOptions {
 	side.CertDir = firstSet(side.CertDir, both.CertDir)
 	side.AuthFile = firstSet(side.AuthFile, both.AuthFile)
 	side.Creds = firstSet(side.Creds, both.Creds)
+	side.RegistriesDir = firstSet(side.RegistriesDir, both.RegistriesDir)
+	side.PolicyPath = firstSet(side.PolicyPath, both.PolicyPath)
 	return side
 }
 

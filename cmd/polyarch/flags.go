@@ -14,18 +14,21 @@ type registryFlags struct {
 	certDir   string
 	authFile  string
 	creds     string
+	// registriesDir and policy are the --registries.d and
+	// --signature-policy flags, given without prefix only.
+	registriesDir, policy string
 }
 
 // newRegistryFlags returns the flags and the values they fill.
 func newRegistryFlags(prefix string) ([]cli.Flag, *registryFlags) {
 	r := &registryFlags{prefix: prefix}
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.BoolFlag{Name: prefix + "tls-verify", Value: true, Usage: "require HTTPS and verified certificates (default true, except registries.conf insecure registries)", Destination: &r.tlsVerify},
 		&cli.StringFlag{Name: prefix + "cert-dir", Usage: "`DIR` with *.crt, *.cert, *.key for the registry", Destination: &r.certDir},
 		&cli.StringFlag{Name: prefix + "authfile", Usage: "read credentials from `FILE` alone (default: search ${XDG_RUNTIME_DIR}/containers/auth.json or " +
 			"/run/containers/$UID/auth.json, then ~/.config/containers/auth.json, then ~/.docker/config.json)", EnvVars: []string{"REGISTRY_AUTH_FILE"}, Destination: &r.authFile},
 		&cli.StringFlag{Name: prefix + "creds", Usage: "`USER[:PASSWORD]` for the registry", Destination: &r.creds},
-	}, r
+	}, r.signatureFlags()...), r
 }
 
 // storeUsage is the --authfile help of login and logout, which write
@@ -57,7 +60,7 @@ func (r *registryFlags) credentialOptions(c *cli.Context) index.RegistryOptions 
 
 // options returns the registry options; --tls-verify counts only when given.
 func (r *registryFlags) options(c *cli.Context) index.RegistryOptions {
-	o := index.RegistryOptions{CertDir: r.certDir, AuthFile: r.authFile, Creds: r.creds}
+	o := index.RegistryOptions{CertDir: r.certDir, AuthFile: r.authFile, Creds: r.creds, RegistriesDir: r.registriesDir, PolicyPath: r.policy}
 	if c.IsSet(r.prefix + "tls-verify") {
 		v := r.tlsVerify
 		o.TLSVerify = &v

@@ -18,6 +18,7 @@ type pushFlags struct {
 	Quiet      bool
 	Shrink     bool
 	comp       *compressionFlags
+	sign       *signFlags
 	// opts, name and dest are the parsed flags and arguments.
 	opts index.PushOptions
 	name string
@@ -30,6 +31,8 @@ func newIndexPushCommand(g *globalOptions) *cli.Command {
 	regFlags, reg := newRegistryFlags("")
 	compFlags, comp := newCompressionFlags("compress layers (default: gzip for those of local storage, others kept as they are)")
 	f.comp = comp
+	signFlags, sign := newSignFlags("every image and the index")
+	f.sign = sign
 	return &cli.Command{
 		Name:      "push",
 		Usage:     "push an index from local storage, with every image it lists",
@@ -44,7 +47,7 @@ func newIndexPushCommand(g *globalOptions) *cli.Command {
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a push failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress, only the digest", Destination: &f.Quiet},
 			&cli.BoolFlag{Name: "allow-shrink", Usage: "let the index replace a published tag that lists platforms it lacks (refused by default)", Destination: &f.Shrink},
-		}, append(compFlags, regFlags...)...),
+		}, append(append(compFlags, regFlags...), signFlags...)...),
 		Action: indexAction{min: 1, max: 2, reg: reg, check: func(args []string) error { return f.parse(args, g) },
 			run: func(c *cli.Context, l *localStore, _ []string) error {
 				d, err := index.Push(c.Context, l.store, l.sys, f.name, f.dest, f.opts)
@@ -67,7 +70,7 @@ func (f *pushFlags) parse(args []string, g *globalOptions) error {
 		return fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
 	}
 	retry := f.Retry
-	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry, Compression: f.comp.options(), AllowShrink: f.Shrink}
+	f.opts = index.PushOptions{Format: f.Format, DigestFile: f.DigestFile, Retry: &retry, Compression: f.comp.options(), AllowShrink: f.Shrink, Sign: f.sign.options()}
 	if err := f.opts.Validate(); err != nil {
 		return err
 	}
