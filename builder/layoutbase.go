@@ -52,7 +52,7 @@ func (p *Plan) layoutBases(o *Options, target specs.Platform) ([]layoutBase, err
 	var order []string
 	for i, s := range cf.Stages {
 		image := cf.expand(s.Base, o.BuildArgs, target)
-		if !built[i] || !isPathBase(image) {
+		if !built[i] || !p.importedBase(o, i, image) {
 			continue
 		}
 		plat, err := cf.stagePlatform(s, o.BuildArgs, target)
@@ -115,18 +115,15 @@ func importBase(ctx context.Context, o *Options, store storage.Store, sys *types
 	if err != nil {
 		return "", err
 	}
-	src := refs[0]
-	psys := *sys
-	psys.OSChoice, psys.ArchitectureChoice, psys.VariantChoice = b.Platform.OS, b.Platform.Architecture, b.Platform.Variant
-	img, err := src.NewImage(ctx, &psys)
+	src, id, err := platformSource(ctx, sys, refs, b.Platform)
 	if err != nil {
 		return "", err
 	}
-	id := img.ConfigInfo().Digest.Encoded()
-	_ = img.Close()
-	if _, err := store.Image(id); err == nil {
+	if storedID(store, id) {
 		return id, nil
 	}
+	psys := *sys
+	psys.OSChoice, psys.ArchitectureChoice, psys.VariantChoice = b.Platform.OS, b.Platform.Architecture, b.Platform.Variant
 	dest, err := is.Transport.NewStoreReference(store, nil, id)
 	if err != nil {
 		return "", err
