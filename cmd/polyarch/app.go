@@ -63,6 +63,7 @@ func newAppWithOutput(stdout, stderr io.Writer) *cli.App {
 			newEmulationCommand(g),
 			newCopyCommand(g),
 			newKeyCommand(g),
+			newExportCommand(g),
 			newVerifyCommand(g),
 			newLoginCommand(g),
 			newLogoutCommand(g),
