@@ -38,7 +38,8 @@ type layoutBase struct {
 }
 
 // layoutBases lists, for one target platform, the FROM arguments of the
-// stages built that name a path transport. A FROM written once but
+// stages built that polyarch reads itself: those naming a path transport
+// and, unless --pull=never, registry images (see registrybase.go). A FROM written once but
 // meaning different images (say, two stages of different --platform) is
 // left out, and buildah reads that base itself.
 func (p *Plan) layoutBases(o *Options, target specs.Platform) ([]layoutBase, error) {

@@ -50,18 +50,23 @@ func TestLayoutBases(t *testing.T) {
 	arm := specs.Platform{OS: "linux", Architecture: "arm64"}
 	for _, tc := range []struct {
 		name, content string
+		pull          PullPolicy
 		want          []layoutBase
 	}{
-		{"archive via ARG", "ARG BASE=oci-archive:b.tar\nFROM $BASE\nRUN true\n",
+		{"archive via ARG", "ARG BASE=oci-archive:b.tar\nFROM $BASE\nRUN true\n", "",
 			[]layoutBase{{Written: "$BASE", Image: "oci-archive:b.tar", Platform: arm}}},
-		{"layout and registry", "FROM reg/a:1 AS a\nFROM oci:dir:v1\nCOPY --from=a /x /x\n",
+		{"layout and registry", "FROM reg/a:1 AS a\nFROM oci:dir:v1\nCOPY --from=a /x /x\n", "",
+			[]layoutBase{{Written: "reg/a:1", Image: "reg/a:1", Platform: arm}, {Written: "oci:dir:v1", Image: "oci:dir:v1", Platform: arm}}},
+		{"registry with --pull=never", "FROM reg/a:1 AS a\nFROM oci:dir:v1\nCOPY --from=a /x /x\n", PullNever,
 			[]layoutBase{{Written: "oci:dir:v1", Image: "oci:dir:v1", Platform: arm}}},
-		{"same FROM, two platforms", "FROM --platform=$BUILDPLATFORM oci:dir AS b\nFROM oci:dir\nCOPY --from=b /x /x\n", nil},
-		{"unused stage", "FROM oci:dir AS unused\nFROM reg/a:1\n", nil},
+		{"stage, scratch and image ID", "FROM scratch AS s\nFROM s\nFROM 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", "", nil},
+		{"same FROM, two platforms", "FROM --platform=$BUILDPLATFORM oci:dir AS b\nFROM oci:dir\nCOPY --from=b /x /x\n", "", nil},
+		{"unused stage", "FROM oci:dir AS unused\nFROM reg/a:1\n", "",
+			[]layoutBase{{Written: "reg/a:1", Image: "reg/a:1", Platform: arm}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeContainerfile(t, tc.content)
-			o := Options{ContextDir: filepath.Dir(path), Platforms: []specs.Platform{arm}, BuildArgs: map[string]string{}}
+			o := Options{ContextDir: filepath.Dir(path), Platforms: []specs.Platform{arm}, BuildArgs: map[string]string{}, Pull: tc.pull}
 			cf, err := parseContainerfile(path)
 			if err != nil {
 				t.Fatal(err)
