@@ -90,4 +90,3 @@ func storedID(store storage.Store, id string) bool {
 	_, err := store.Image(id)
 	return err == nil
 }
-
