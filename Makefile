@@ -8,12 +8,15 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   ?= -s -w -X main.version=$(VERSION) -linkmode external -extldflags -static
 FIXTURES  ?= $(CURDIR)/tests/.fixtures
 export POLYARCH_FIXTURE_CACHE ?= $(HOME)/.cache/polyarch-fixtures
-TESTENV   = POLYARCH_BIN=$(CURDIR)/bin/polyarch POLYARCH_FIXTURES=$(FIXTURES) POLYARCH_FIXTURE_ROOTFS=$(POLYARCH_FIXTURE_CACHE)/rootfs
+# SIGSTORE_SKOPEO is an upstream skopeo that verifies sigstore signatures
+# (Debian's is built without): the signing e2e tests check with it too.
+SIGSTORE_SKOPEO ?= $(POLYARCH_FIXTURE_CACHE)/skopeo-v1.16.1
+TESTENV   = POLYARCH_BIN=$(CURDIR)/bin/polyarch POLYARCH_FIXTURES=$(FIXTURES) POLYARCH_FIXTURE_ROOTFS=$(POLYARCH_FIXTURE_CACHE)/rootfs POLYARCH_SIGSTORE_SKOPEO=$(SIGSTORE_SKOPEO)
 GOTEST    ?= $(GO) test -tags "$(TAGS)" -count=1
 
 export CGO_ENABLED = 1
 
-.PHONY: all build test unit fuzz e2e e2e-rootless fixtures bench vet fmt clean demo docs install uninstall
+.PHONY: all build test unit fuzz e2e e2e-rootless fixtures sigstore-skopeo bench vet fmt clean demo docs install uninstall
 
 all: build
 
@@ -65,7 +68,10 @@ fuzz: fixtures
 		$(TESTENV) $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) $${t%%:*}; \
 	done
 
-e2e: build fixtures
+sigstore-skopeo:
+	tests/tools/sigstore-skopeo.sh $(SIGSTORE_SKOPEO)
+
+e2e: build fixtures sigstore-skopeo
 	$(TESTENV) $(GOTEST) -timeout 40m -v ./tests/e2e/...
 
 # e2e-rootless runs the same suite again as an unprivileged user (needs root

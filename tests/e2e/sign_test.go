@@ -58,8 +58,9 @@ func (sg signing) signFlags(name string) []string {
 
 // verifiers are the programs that check a signed image against a policy:
 // containers/image's policy engine as polyarch copy runs it, and, when
-// POLYARCH_SIGSTORE_SKOPEO names one, an upstream skopeo (Debian's skopeo
-// 1.9 is built with sigstore verification disabled: "Debian-local
+// POLYARCH_SIGSTORE_SKOPEO names one (make e2e builds it, see
+// tests/tools/sigstore-skopeo.sh), an upstream skopeo: Debian's skopeo
+// 1.9 is built with sigstore verification disabled ("Debian-local
 // change: sigstore disabled").
 func (sg signing) verifiers(t *testing.T) map[string]func(ref, policy string) result {
 	v := map[string]func(ref, policy string) result{
@@ -69,6 +70,9 @@ func (sg signing) verifiers(t *testing.T) map[string]func(ref, policy string) re
 		},
 	}
 	if bin := os.Getenv("POLYARCH_SIGSTORE_SKOPEO"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("POLYARCH_SIGSTORE_SKOPEO: %v (make sigstore-skopeo builds it)", err)
+		}
 		v["skopeo "+bin] = func(ref, policy string) result {
 			return runCmd(t, "", "env", "REGISTRY_AUTH_FILE="+env.SkopeoAuth, bin, "--policy", policy, "--registries.d", sg.registriesD,
 				"copy", "--all", "--remove-signatures", "--src-tls-verify=false", "docker://"+ref, "oci:"+filepath.Join(t.TempDir(), "out")+":v")
