@@ -103,20 +103,27 @@ func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storag
 		if err != nil {
 			return nil, fmt.Errorf("reading base image %s for %s: %w", b.Image, emulation.FormatPlatform(b.Platform), err)
 		}
+		if id == "" {
+			continue // tagged in local storage: buildah reads it by name
+		}
 		out[b.Written] = &define.AdditionalBuildContext{IsImage: true, Value: id}
 	}
 	return out, nil
 }
 
-// importBase copies one platform's image of a layout base into local
-// storage under the ID its config gives it, with no name, unless it is
-// there already, and returns that ID.
+// importBase copies one platform's image of a layout or registry base
+// into local storage under the ID its config gives it, with no name,
+// unless it is there already, and returns that ID; "" for a registry
+// base that local storage holds by name, which buildah reads itself.
 func importBase(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, b layoutBase, report io.Writer) (string, error) {
 	refs, err := baseReferences(o, store, sys, b.Image)
 	if err != nil {
 		return "", err
 	}
-	src, id, err := platformSource(ctx, sys, refs, b.Platform)
+	if !isPathBase(b.Image) && refs[0].Transport().Name() == "containers-storage" {
+		return "", nil
+	}
+	src, id, err := platformSource(ctx, sys, refs, b.Platform, report)
 	if err != nil {
 		return "", err
 	}

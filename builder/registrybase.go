@@ -3,6 +3,7 @@ package builder
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -22,8 +23,11 @@ import (
 // NAME" in the first history comment, or a name cut at its first colon
 // when it has lost it) depends on timing, so two identical builds gave
 // different digests. By ID the comment is never written: same input,
-// same bytes, at any --jobs. --pull=never leaves them to buildah, which
-// then reads local storage only.
+// same bytes, at any --jobs. A base local storage holds by name (pulled
+// by podman, say) and --pull=never are left to buildah, which then reads
+// local storage only; as the images polyarch reads are untagged, a later
+// build with --pull=missing reads the registry's manifest again (not the
+// layers it has).
 
 // importedBase reports whether polyarch copies the image that stage i's
 // FROM names (expanded: image) into local storage itself: a layout or
@@ -54,11 +58,14 @@ func (p *Plan) isRegistryBase(o *Options, i int, image string) bool {
 // storage are checked: a name there may hold another platform's image;
 // a registry or layout gives the image its index lists for platform
 // (mislabelled bases are checked elsewhere, see --allow-mislabelled-base).
-func platformSource(ctx context.Context, sys *types.SystemContext, refs []types.ImageReference, platform specs.Platform) (types.ImageReference, string, error) {
+func platformSource(ctx context.Context, sys *types.SystemContext, refs []types.ImageReference, platform specs.Platform, report io.Writer) (types.ImageReference, string, error) {
 	psys := *sys
 	psys.OSChoice, psys.ArchitectureChoice, psys.VariantChoice = platform.OS, platform.Architecture, platform.Variant
 	var errs []string
 	for _, ref := range refs {
+		if named := ref.DockerReference(); named != nil && ref.Transport().Name() == "docker" && report != nil {
+			fmt.Fprintf(report, "Trying to pull %s...\n", named.String())
+		}
 		id, got, err := configOf(ctx, &psys, ref)
 		if err == nil && (ref.Transport().Name() != "containers-storage" || samePlatform(got, platform)) {
 			return ref, id, nil
