@@ -73,6 +73,7 @@ type explainRule struct {
 // explainRules are tried in order; typed checks come first inside each
 // matcher, message matching only as a fallback.
 var explainRules = []explainRule{
+	{isSigstoreDisabled, explainSigstoreDisabled},
 	{isAuthError, func(err error, ref, reg string) error {
 		if reg == "" {
 			return &ExplainedError{Problem: "access denied to " + ref, Hint: "check the credentials and permissions for it", Err: err}

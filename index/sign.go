@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 	cp "go.podman.io/image/v5/copy"
@@ -193,4 +194,16 @@ func (p *Staged) pushSigned(ctx context.Context, dest types.ImageReference) (dig
 		return "", fmt.Errorf("signing and writing %s: %w", transportName(dest), err)
 	}
 	return manifest.Digest(written)
+}
+
+// isSigstoreDisabled reports containers/image refusing to store sigstore
+// signatures in a registry that registries.d does not enable them for.
+func isSigstoreDisabled(err error) bool {
+	return strings.Contains(err.Error(), "writing sigstore attachments is disabled")
+}
+
+// explainSigstoreDisabled names the registries.d setting that is missing.
+func explainSigstoreDisabled(err error, ref, reg string) error {
+	return &ExplainedError{Problem: "registries.d does not let " + orRef(reg, ref) + " store sigstore signatures",
+		Hint: "add `docker: {" + orRef(reg, ref) + ": {use-sigstore-attachments: true}}` to a YAML file in the directory --registries.d names; the tag was not written", Err: err}
 }

@@ -187,6 +187,16 @@ func TestSignedIndexPushAndCopy(t *testing.T) {
 	fromPushed := fmt.Sprintf(`{"type":"exactRepository","dockerRepository":%q}`, env.Registry+"/signed/pushed")
 	sg.checkSigned(t, kept, sg.writePolicy(t, "a", fromPushed), sg.writePolicy(t, "b", fromPushed))
 
+	noAttachments := env.Registry + "/signed/nowhere:v1"
+	r := polyarch(t, s, "copy", "--tls-verify=false", "--registries.d", t.TempDir(), "--sign-by-sigstore-private-key", sg.key["a"], "--sign-passphrase-file", sg.pass,
+		"docker://"+registryBase("3arch"), "docker://"+noAttachments)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "use-sigstore-attachments: true") {
+		t.Errorf("signing without use-sigstore-attachments: exit %d, want an error naming the setting: %s", r.Code, r.Stderr)
+	}
+	if r := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+noAttachments); r.Code == 0 {
+		t.Errorf("a copy whose signatures could not be stored wrote the tag %s", noAttachments)
+	}
+
 	oci := polyarch(t, s, append([]string{"index", "push", "local/signed:v1", "oci:" + filepath.Join(t.TempDir(), "l")}, sg.signFlags("a")...)...)
 	if oci.Code == 0 || !strings.Contains(oci.Stderr, "registries only") {
 		t.Errorf("signing an OCI layout push: exit %d, want a refusal: %s", oci.Code, oci.Stderr)
