@@ -30,37 +30,50 @@ func isStorage(ref types.ImageReference) bool {
 // each from wherever it was added from), then copies that layout to dst
 // by the ordinary path, platform selection included.
 func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions) (digest.Digest, error) {
-	store := is.Transport.GetStoreIfSet()
-	if store == nil {
-		return "", fmt.Errorf("copying index %s: local storage is not open: open it with session.OpenStore first", src.StringWithinTransport())
-	}
-	img, err := is.Transport.GetImage(src)
-	if err != nil {
-		return "", fmt.Errorf("locating index %s in local storage: %w", src.StringWithinTransport(), err)
-	}
-	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-copy-")
-	if err != nil {
-		return "", fmt.Errorf("creating a staging directory for index %s: %w", img.ID, err)
-	}
-	defer os.RemoveAll(tmp)
-	staged, err := layout.NewReference(filepath.Join(tmp, "layout"), "copy")
-	if err != nil {
-		return "", err
-	}
 	// The entries are read from where they were added from: with the
 	// source side's settings (--src-creds, --src-tls-verify...).
 	sys, err := opts.Compression.apply(opts.SourceCtx, false)
 	if err != nil {
 		return "", err
 	}
-	if err := copyFromStorage(ctx, store, sys, img.ID, staged, nil); err != nil {
-		return "", fmt.Errorf("staging index %s: %w", img.ID, err)
+	staged, cleanup, err := stageStoredList(ctx, src, sys)
+	if err != nil {
+		return "", err
 	}
+	defer cleanup()
 	plan, err := planCopy(ctx, staged, opts)
 	if err != nil {
 		return "", err
 	}
 	return route(ctx, copyImage, staged, dst, opts, plan)
+}
+
+// stageStoredList copies the index src holds in local storage, with every
+// entry it lists, to an OCI layout in a directory next to the store, and
+// returns a reference to it and what removes it.
+func stageStoredList(ctx context.Context, src types.ImageReference, sys *types.SystemContext) (types.ImageReference, func(), error) {
+	store := is.Transport.GetStoreIfSet()
+	if store == nil {
+		return nil, nil, fmt.Errorf("copying index %s: local storage is not open: open it with session.OpenStore first", src.StringWithinTransport())
+	}
+	img, err := is.Transport.GetImage(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("locating index %s in local storage: %w", src.StringWithinTransport(), err)
+	}
+	tmp, err := os.MkdirTemp(store.GraphRoot(), "polyarch-copy-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating a staging directory for index %s: %w", img.ID, err)
+	}
+	cleanup := func() { _ = os.RemoveAll(tmp) }
+	staged, err := layout.NewReference(filepath.Join(tmp, "layout"), "copy")
+	if err == nil {
+		err = copyFromStorage(ctx, store, sys, img.ID, staged, nil)
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("staging index %s: %w", img.ID, err)
+	}
+	return staged, cleanup, nil
 }
 
 // copyIntoStorage copies each chosen platform image of the index src into

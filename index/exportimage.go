@@ -14,6 +14,7 @@ import (
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/docker/reference"
+	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 )
 
@@ -45,6 +46,9 @@ type ImageExportOptions struct {
 	SourceCtx *types.SystemContext
 	// ReportWriter receives progress; nil means silence.
 	ReportWriter io.Writer
+
+	// named is the source as given, whose name outputs record.
+	named types.ImageReference
 }
 
 // ExportedImage is one platform's image written by ExportImage.
@@ -80,6 +84,12 @@ func ExportImage(ctx context.Context, src types.ImageReference, o ImageExportOpt
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	o.named = src
+	src, cleanup, err := readableSource(ctx, src, o.SourceCtx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
 	plan, err := planCopy(ctx, src, CopyOptions{SourceCtx: o.SourceCtx, Platforms: o.Platforms})
 	if err != nil {
 		return nil, err
@@ -140,7 +150,7 @@ func checkExportTarget(dest, typ string) error {
 func exportPlatform(ctx context.Context, src types.ImageReference, o ImageExportOptions, out ExportedImage) error {
 	sys := platformContext(o.SourceCtx, out.Platform)
 	if o.Type == ExportOCI {
-		st, err := stageExport(ExportOptions{Dest: out.Dest, RefName: exportRefName(src)}, func(dest types.ImageReference) error {
+		st, err := stageExport(ExportOptions{Dest: out.Dest, RefName: exportRefName(o.named)}, func(dest types.ImageReference) error {
 			return copySystemImage(ctx, src, dest, sys, o.ReportWriter)
 		})
 		if err != nil {
@@ -153,7 +163,7 @@ func exportPlatform(ctx context.Context, src types.ImageReference, o ImageExport
 		if o.Type == ExportTar {
 			return flattenImage(ctx, src, sys, path)
 		}
-		dest, err := archive.NewReference(path, archiveName(src))
+		dest, err := archive.NewReference(path, archiveName(o.named))
 		if err != nil {
 			return err
 		}
@@ -194,13 +204,17 @@ func exportRefName(src types.ImageReference) string {
 }
 
 // archiveName is the name a docker-archive records for src: its
-// registry name and tag when it has one (podman load then tags it so),
-// else none.
+// registry name and tag, or its first name in local storage, when it has
+// one (podman load then tags it so), else none.
 func archiveName(src types.ImageReference) reference.NamedTagged {
-	if named := src.DockerReference(); named != nil {
-		if t, ok := named.(reference.NamedTagged); ok {
-			return t
+	named := src.DockerReference()
+	if named == nil && isStorage(src) {
+		if img, err := is.Transport.GetImage(src); err == nil && len(img.Names) > 0 {
+			named, _ = reference.ParseNormalizedNamed(img.Names[0])
 		}
+	}
+	if t, ok := named.(reference.NamedTagged); ok {
+		return t
 	}
 	return nil
 }
@@ -242,4 +256,22 @@ func ParseExportOutput(s string, o *ImageExportOptions) error {
 		}
 	}
 	return nil
+}
+
+// readableSource returns src, or, for an index in local storage (whose
+// entries are images of their own, which containers/image cannot select
+// from it), a staged OCI layout of it; call cleanup when done.
+func readableSource(ctx context.Context, src types.ImageReference, sys *types.SystemContext) (types.ImageReference, func(), error) {
+	if !isStorage(src) {
+		return src, func() {}, nil
+	}
+	store := is.Transport.GetStoreIfSet()
+	img, err := is.Transport.GetImage(src)
+	if store == nil || err != nil {
+		return src, func() {}, nil // Inspect explains what is missing
+	}
+	if list, err := isStoredList(store, img.ID); err != nil || !list {
+		return src, func() {}, nil
+	}
+	return stageStoredList(ctx, src, sys)
 }

@@ -24,12 +24,13 @@ RUN rm /data/gone.txt /bin/cat && rm -rf /opq && mkdir /opq && echo new > /opq/n
 // it, and exports its arm64 image as a docker-archive (skopeo reads it,
 // podman load loads it as arm64), an OCI layout (skopeo reads it) and a
 // flattened rootfs tar (/bin/busybox an aarch64 ELF, the deleted paths
-// absent); --platform all writes one rootfs per platform; an oci-archive
-// source works too.
+// absent); --platform all writes one rootfs per platform; the index in
+// local storage (by name) and an oci-archive work as sources too.
 func TestExportForScanners(t *testing.T) {
 	ctxDir := writeContext(t, fmt.Sprintf(whiteoutContainerfile, registryBase("3arch")), map[string]string{"keep.txt": "k\n", "gone.txt": "g\n", "old": "o\n"})
 	ref := env.Registry + "/export/app:v1"
-	mustSucceed(t, polyarch(t, newStore(t), "build", "--platform", "linux/amd64,linux/arm64", "--tls-verify=false", "-t", ref, "--push", ctxDir))
+	built := newStore(t)
+	mustSucceed(t, polyarch(t, built, "build", "--platform", "linux/amd64,linux/arm64", "--tls-verify=false", "-t", ref, "--push", ctxDir))
 	dir := t.TempDir()
 	s := newStore(t)
 	export := func(platform, output string) result {
@@ -60,6 +61,15 @@ func TestExportForScanners(t *testing.T) {
 			t.Errorf("export --platform all printed %q, want %s among the outputs", r.Stdout, file)
 		}
 		checkRootfs(t, file, machine)
+	}
+
+	local := filepath.Join(dir, "local.tar")
+	mustSucceed(t, polyarch(t, built, "export", "-q", "--platform", "linux/arm64", "-o", "type=docker-archive,dest="+local, ref))
+	if got := skopeoArch(t, "docker-archive:"+local); got != "arm64" {
+		t.Errorf("skopeo reads the docker-archive exported from local storage as %s, want arm64", got)
+	}
+	if r := podman(t, newStore(t), "load", "-i", local); r.Code != 0 || !strings.Contains(r.Stdout, "Loaded image: "+ref) {
+		t.Errorf("podman load of the docker-archive exported from local storage: exit %d, want it loaded as %s: %s", r.Code, ref, r.Stdout)
 	}
 
 	fixture := filepath.Join(env.Fixtures, "busybox-3arch.tar")
