@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
@@ -88,14 +89,14 @@ func isPathBase(image string) bool {
 // contexts that replace each FROM, as written, by that image's ID.
 // Copy progress goes to report (nil: nowhere).
 func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storage.Store, sys *types.SystemContext, target specs.Platform, report io.Writer) (map[string]*define.AdditionalBuildContext, error) {
-	if o.Pull == PullAlways && !plan.onlyLayoutBases() {
-		// buildah must pull the others with "always", which it refuses
-		// for an image ID: it reads the layout bases itself too.
-		return nil, nil
-	}
 	bases, err := plan.layoutBases(o, target)
 	if err != nil || len(bases) == 0 {
 		return nil, err
+	}
+	if o.Pull == PullAlways && !plan.readsOnly(bases) {
+		// buildah must pull the others with "always", which it refuses
+		// for an image ID: it reads these bases itself too.
+		return nil, nil
 	}
 	out := map[string]*define.AdditionalBuildContext{}
 	for _, b := range bases {
@@ -152,11 +153,10 @@ func importBase(ctx context.Context, o *Options, store storage.Store, sys *types
 	return id, err
 }
 
-// onlyLayoutBases reports whether every image the build reads is a
-// layout base.
-func (p *Plan) onlyLayoutBases() bool {
+// readsOnly reports whether every image the build reads is one of bases.
+func (p *Plan) readsOnly(bases []layoutBase) bool {
 	for _, n := range p.needs {
-		if !isPathBase(n.Image) {
+		if !slices.ContainsFunc(bases, func(b layoutBase) bool { return b.Image == n.Image }) {
 			return false
 		}
 	}
@@ -165,7 +165,7 @@ func (p *Plan) onlyLayoutBases() bool {
 
 // buildahPullPolicy is the pull policy buildah gets: polyarch's, except
 // that --pull=always becomes missing when polyarch read every base itself
-// (buildah refuses "always" for an image ID).
+// (buildah refuses "always" for an image ID; polyarch read them afresh).
 func buildahPullPolicy(o *Options, imported map[string]*define.AdditionalBuildContext) define.PullPolicy {
 	if o.Pull == PullAlways && len(imported) > 0 {
 		return define.PullIfMissing

@@ -17,7 +17,8 @@ RUN echo made > /run.txt
 // for three platforms with --jobs 3, twice, each time into a fresh store,
 // to an OCI layout and to a registry tag, with --source-date-epoch and
 // --rewrite-timestamp: both layouts and both tags hold byte-identical
-// indexes and platform manifests. (Each platform used to pull the base by
+// indexes and platform manifests, and so does a third layout built with
+// --pull=always and --jobs 2. (Each platform used to pull the base by
 // name: the name moved between the platforms' images, and the first
 // history comment depended on timing.)
 func TestReproducibleRegistryBase(t *testing.T) {
@@ -41,7 +42,18 @@ func TestReproducibleRegistryBase(t *testing.T) {
 			children = append(children, ds)
 		}
 	}
-	t.Logf("index digests (layout 1, registry 1, layout 2, registry 2): %v", digests)
+	// A third build, with --pull=always and --jobs 2, to a layout only.
+	out := filepath.Join(t.TempDir(), "out")
+	mustSucceed(t, polyarch(t, newStore(t), "build", "--pull=always", "--jobs", "2", "--platform", "linux/amd64,linux/arm64,linux/s390x",
+		"--source-date-epoch", "1700000000", "--rewrite-timestamp", "--tls-verify=false", "-o", "type=oci,dest="+out, ctxDir))
+	raw := skopeoRaw(t, "oci:"+out+":latest")
+	digests = append(digests, "sha256:"+sha256hex(raw))
+	var ds []string
+	for _, m := range decodeIndex(t, raw).Manifests {
+		ds = append(ds, m.Digest.String())
+	}
+	children = append(children, ds)
+	t.Logf("index digests (layout 1, registry 1, layout 2, registry 2, layout 3 with --pull=always --jobs 2): %v", digests)
 	for i := range digests {
 		if digests[i] != digests[0] {
 			t.Errorf("index digest %d is %s, want %s like the first: %v", i, digests[i], digests[0], digests)
