@@ -215,7 +215,7 @@ func route(ctx context.Context, copyImage policyCopier, src, dst types.ImageRefe
 			return copyIntoStorage(ctx, copyImage, src, dst, opts, plan)
 		}
 	}
-	if plan.instances != nil && keepsChildren(opts, dst, plan.mime) && opts.signer == nil {
+	if plan.instances != nil && keepsChildren(opts, dst, plan.mime) && !signing(opts, src, dst) {
 		return copyEntries(ctx, src, dst, opts, plan.instances)
 	}
 	co, err := copyOptions(opts, plan, dst)
@@ -349,6 +349,7 @@ func copyOptions(opts CopyOptions, plan *copyPlan, dst types.ImageReference) (*c
 		co.ImageListSelection = cp.CopySpecificImages
 		co.Instances = plan.instances
 		co.SparseManifestListAction = cp.StripSparseManifestList
+		co.RemoveListSignatures = true // the index is rewritten: its signatures cannot hold; its images' are kept
 	}
 	return co, nil
 }

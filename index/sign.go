@@ -207,3 +207,15 @@ func explainSigstoreDisabled(err error, ref, reg string) error {
 	return &ExplainedError{Problem: "registries.d does not let " + orRef(reg, ref) + " store sigstore signatures",
 		Hint: "add `docker: {" + orRef(reg, ref) + ": {use-sigstore-attachments: true}}` to a YAML file in the directory --registries.d names; the tag was not written", Err: err}
 }
+
+// signing reports whether a copy from src to dst signs, or may carry
+// the source's signatures (registry to registry, unless RemoveSignatures):
+// then containers/image copies a platform subset, which reads and writes
+// signatures, instead of copyEntries, which copies manifests and blobs
+// only.
+func signing(opts CopyOptions, src, dst types.ImageReference) bool {
+	if opts.signer != nil {
+		return true
+	}
+	return !opts.RemoveSignatures && src.Transport().Name() == "docker" && dst.Transport().Name() == "docker"
+}

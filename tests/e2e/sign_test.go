@@ -187,6 +187,13 @@ func TestSignedIndexPushAndCopy(t *testing.T) {
 	fromPushed := fmt.Sprintf(`{"type":"exactRepository","dockerRepository":%q}`, env.Registry+"/signed/pushed")
 	sg.checkSigned(t, kept, sg.writePolicy(t, "a", fromPushed), sg.writePolicy(t, "b", fromPushed))
 
+	// A platform subset rewrites the index (unsigned now) and keeps the
+	// signature of the image it copies.
+	subset := env.Registry + "/signed/subset"
+	mustSucceed(t, polyarch(t, s, "copy", "--tls-verify=false", "--registries.d", sg.registriesD, "--platform", "linux/arm64", "docker://"+pushed, "docker://"+subset+":v1"))
+	arm64 := entryFor(t, decodeIndex(t, skopeoRaw(t, "docker://"+subset+":v1")), "arm64").Digest.String()
+	sg.checkSigned(t, subset+"@"+arm64, sg.writePolicy(t, "a", fromPushed), sg.writePolicy(t, "b", fromPushed))
+
 	noAttachments := env.Registry + "/signed/nowhere:v1"
 	r := polyarch(t, s, "copy", "--tls-verify=false", "--registries.d", t.TempDir(), "--sign-by-sigstore-private-key", sg.key["a"], "--sign-passphrase-file", sg.pass,
 		"docker://"+registryBase("3arch"), "docker://"+noAttachments)
