@@ -38,6 +38,9 @@ func newExportCommand(g *globalOptions) *cli.Command {
 			if err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			ref, sys, closeImage, err := openImage(g, c.Args().First(), reg.options(c))
 			if err != nil {
 				return err

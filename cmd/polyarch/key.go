@@ -42,6 +42,9 @@ func newKeyGenerateCommand(g *globalOptions) *cli.Command {
 			if c.NArg() != 0 {
 				return cli.Exit("polyarch key generate takes no arguments: name the files with --output-prefix", 125)
 			}
+			if err := g.parsed(); err != nil {
+				return err
+			}
 			pass, err := f.passphrase(g)
 			if err != nil {
 				return cli.Exit(err.Error(), 125)

@@ -62,6 +62,8 @@ func TestParseOnlyEveryCommand(t *testing.T) {
 		"prune":               {"prune", "--all", "--force"},
 		"tag":                 {"tag", "app:1", "app:2"},
 		"completion":          {"completion", "bash"},
+		"export":              {"export", "docker://registry.example.com/app:1", "--platform", "linux/arm64", "-o", "type=tar,dest=" + filepath.Join(dir, "rootfs.tar")},
+		"key generate":        {"key", "generate", "--output-prefix", filepath.Join(dir, "key")},
 	}
 	leaves := leafCommands("", newAppWithOutput(io.Discard, io.Discard).Commands)
 	for _, name := range leaves {
