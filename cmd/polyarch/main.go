@@ -17,8 +17,9 @@ import (
 )
 
 func main() {
-	builder.DieWithParent()   // a re-executed helper never outlives polyarch
-	builder.ServeUserLookup() // replaces buildah's user-lookup helper; exits when it is one
+	builder.DieWithParent()     // a re-executed helper never outlives polyarch
+	builder.ServeUserLookup()   // replaces buildah's user-lookup helper; exits when it is one
+	builder.ServeRunNamespace() // gives chroot RUN steps their own PID, IPC and mount namespaces
 	if buildah.InitReexec() {
 		return
 	}
