@@ -58,6 +58,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.Unsetenv(lookupReportEnv)
+	if err := o.Inputs.findRuntime(ctx, work); err != nil {
+		return nil, err
+	}
 	if err := checkPushTargets(ctx, &o, sys, tags); err != nil {
 		return nil, err
 	}

@@ -32,6 +32,9 @@ func (in InputOptions) validate() error {
 			return fmt.Errorf("invalid --ignorefile: %w", err)
 		}
 	}
+	if _, err := ParseIsolation(in.Isolation); err != nil {
+		return err
+	}
 	for _, check := range []func() error{in.validateNetwork, in.validateHosts, in.validateVolumes, in.validateUlimits, in.validateCaps} {
 		if err := check(); err != nil {
 			return err
@@ -101,6 +104,7 @@ func (in InputOptions) apply(opts *define.BuildOptions) {
 	c.Volumes, opts.TransientMounts = in.Volumes, in.Volumes
 	c.Ulimit = mergeUlimits(in.Ulimits, c.Ulimit)
 	opts.AddCapabilities, opts.DropCapabilities = in.CapAdd, in.CapDrop
+	applyIsolation(opts, in.Isolation, in.ociRuntime, in.ociState)
 	if in.IgnoreFile != "" {
 		opts.IgnoreFile, _ = filepath.Abs(in.IgnoreFile)
 	}

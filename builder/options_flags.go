@@ -56,6 +56,12 @@ type InputOptions struct {
 	// CapAdd and CapDrop change the capabilities of RUN steps
 	// (--cap-add, --cap-drop).
 	CapAdd, CapDrop []string
+	// Isolation is how RUN steps are isolated: IsolationChroot (default)
+	// or IsolationOCI (--isolation).
+	Isolation string
+	// ociRuntime is the OCI runtime Build found for IsolationOCI, and
+	// ociState the directory of its state.
+	ociRuntime, ociState string
 }
 
 // TimeOptions clamp the timestamps of the result, for reproducible builds.

@@ -134,7 +134,6 @@ func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) defi
 	opts := define.BuildOptions{
 		ContextDirectory:        o.ContextDir,
 		PullPolicy:              pullPolicy(o.Pull),
-		Isolation:               define.IsolationChroot,
 		Args:                    maps.Clone(o.BuildArgs),
 		Target:                  o.Target,
 		NoCache:                 o.NoCache,

@@ -29,6 +29,7 @@ type buildExtraFlags struct {
 	Secrets, SSH, BuildContexts, Volumes            cli.StringSlice
 	AddHosts, Ulimits, CapAdd, CapDrop              cli.StringSlice
 	IgnoreFile, Network, SourceDateEpoch, Timestamp string
+	Isolation                                       string
 	RewriteTimestamp                                bool
 }
 
@@ -58,6 +59,7 @@ func inputFlags(x *buildExtraFlags) []cli.Flag {
 		&cli.StringSliceFlag{Name: "build-context", Usage: "named context `NAME=VALUE` for FROM NAME and COPY --from=NAME; VALUE is DIR, https://URL, docker-image://REF or oci-layout://DIR[:TAG] (repeatable)", Destination: &x.BuildContexts},
 		&cli.StringFlag{Name: "ignorefile", Usage: "read exclusions from `FILE` instead of CONTEXT/.containerignore", Destination: &x.IgnoreFile},
 		&cli.StringFlag{Name: "network", Value: "host", Usage: "network of RUN steps: host (chroot isolation has no other)", Destination: &x.Network},
+		&cli.StringFlag{Name: "isolation", Value: "chroot", Usage: "how RUN steps are isolated: chroot (own PID, IPC, UTS and mount namespaces; needs no OCI runtime) or oci (crun or runc, where one works: see polyarch info)", Destination: &x.Isolation},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "`HOST:IP` entry in /etc/hosts of RUN steps (comma list or repeated)", Destination: &x.AddHosts},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount `SRC:DEST[:OPTS]` for RUN steps (repeatable)", Destination: &x.Volumes},
 		&cli.StringSliceFlag{Name: "ulimit", Usage: "`TYPE=SOFT[:HARD]` resource limit of RUN steps (default: nofile and nproc as polyarch's own)", Destination: &x.Ulimits},
@@ -88,6 +90,7 @@ func (x *buildExtraFlags) apply(opts *builder.Options, file string) error {
 		Secrets: x.Secrets.Value(), SSH: x.SSH.Value(), BuildContexts: x.BuildContexts.Value(),
 		IgnoreFile: x.IgnoreFile, Network: x.Network, AddHosts: commaList(x.AddHosts), Volumes: x.Volumes.Value(),
 		Ulimits: commaList(x.Ulimits), CapAdd: commaList(x.CapAdd), CapDrop: commaList(x.CapDrop),
+		Isolation: x.Isolation,
 	}
 	if file != "-" {
 		return nil
