@@ -18,6 +18,7 @@ type InfoReport struct {
 	Host      HostInfo      `json:"host"`
 	Store     StoreInfo     `json:"store"`
 	Emulation EmulationInfo `json:"emulation"`
+	Isolation IsolationInfo `json:"isolation"`
 }
 
 // HostInfo describes the kernel, the user and its user namespace.
@@ -78,6 +79,7 @@ func Info(ctx context.Context, o session.StoreOptions, qemuDir string, nsErr err
 		}
 		r.Store = s
 	}
+	r.Isolation = isolationInfo(ctx)
 	r.Emulation.PrivateSupported, r.Emulation.PrivateReason = emulation.PrivateSupported()
 	for _, e := range emulation.Table() {
 		ei := EmulatorInfo{Platform: emulation.FormatPlatform(e.Platform), Native: emulation.Native(e.Platform)}

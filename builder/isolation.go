@@ -65,9 +65,9 @@ func isolationInfo(ctx context.Context) IsolationInfo {
 	path, tried := findOCIRuntime(ctx)
 	in.OCIRuntime, in.OCIRuntimes = path, tried
 	if path == "" {
-		in.Reason += "; --isolation oci is not available: no OCI runtime works here"
+		in.Reason += "; it is the only isolation that works here (no OCI runtime does)"
 	} else {
-		in.Reason += "; --isolation oci runs them with " + path
+		in.Reason += "; an OCI runtime works here too: opt in with --isolation oci"
 	}
 	return in
 }
@@ -165,7 +165,11 @@ func probeOCIRuntime(ctx context.Context, path string) error {
 	args := append(runtimeArgs(path, filepath.Join(bundle, "state")), "run", "--bundle", bundle, filepath.Base(bundle))
 	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("a probe container failed: %w: %s", err, shorten(strings.TrimSpace(string(out)), 300))
+		msg := shorten(strings.TrimSpace(string(out)), 300)
+		if strings.Contains(msg, "unknown version") {
+			msg += fmt.Sprintf(" (the runtime is older than OCI runtime-spec %s, which buildah writes)", rspec.Version)
+		}
+		return fmt.Errorf("a probe container failed: %w: %s", err, msg)
 	}
 	if got := strings.TrimSpace(string(out)); got != probeWant {
 		return fmt.Errorf("a probe container printed %q, want %q (its own PID namespace)", shorten(got, 300), probeWant)

@@ -60,6 +60,7 @@ func printInfo(w io.Writer, r *builder.InfoReport) {
 	} else {
 		fmt.Fprintf(w, "store:\n  driver: %s (%s) %v\n  root: %s\n  runroot: %s\n  images: %d\n", s.Driver, s.DriverReason, s.DriverOptions, s.GraphRoot, s.RunRoot, s.ImageCount)
 	}
+	printIsolation(w, r.Isolation)
 	e := r.Emulation
 	fmt.Fprintf(w, "emulation:\n  private binfmt_misc: %v %s\n", e.PrivateSupported, e.PrivateReason)
 	for _, em := range e.Emulators {
@@ -71,6 +72,15 @@ func printInfo(w io.Writer, r *builder.InfoReport) {
 		default:
 			fmt.Fprintf(w, "  %-16s %s\n", em.Platform, em.Interpreter)
 		}
+	}
+}
+
+// printIsolation writes which isolation builds use, why, and what each
+// OCI runtime probe found.
+func printIsolation(w io.Writer, in builder.IsolationInfo) {
+	fmt.Fprintf(w, "isolation:\n  builds use: %s (%s)\n  --isolation oci: %s\n", in.Default, in.Reason, orDash(in.OCIRuntime))
+	for _, t := range in.OCIRuntimes {
+		fmt.Fprintf(w, "    %s\n", t)
 	}
 }
 
