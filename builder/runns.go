@@ -163,12 +163,9 @@ func isolateRunStep() error {
 	return mountMinimalDev("/dev")
 }
 
-// DevEntries are the names a RUN step's /dev holds, sorted as ls sorts
-// them: the device nodes and links the OCI runtime specification gives
-// every container, a private devpts and a private /dev/shm.
-var DevEntries = []string{"fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
-
-// devNodes are the host's device nodes bound into the minimal /dev.
+// devNodes are the host's device nodes bound into the minimal /dev: with
+// devLinks, a devpts and a shm, the /dev the OCI runtime specification
+// gives every container.
 var devNodes = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
 // devLinks are the symbolic links of the minimal /dev.
