@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/polyarch/polyarch/builder"
 	"go.podman.io/buildah"
 )
 
 func TestMain(m *testing.M) {
+	builder.ServeRunNamespace() // RUN steps of in-process builds as polyarch runs them
 	if buildah.InitReexec() {
 		return
 	}
