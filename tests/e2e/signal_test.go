@@ -43,14 +43,17 @@ func TestInterruptLeavesNothing(t *testing.T) {
 }
 
 // TestInterruptKillsWhatIgnoresSIGTERM: a RUN step whose processes ignore
-// SIGTERM (and SIGINT) gets SIGKILL after the grace period, native and
-// emulated alike, and polyarch still leaves nothing and exits 128+signal.
+// SIGTERM (and SIGINT) is stopped all the same, native and emulated
+// alike, and polyarch still leaves nothing and exits 128+signal. Each RUN
+// step runs in its own PID namespace (builder/runns.go): buildah's
+// chroot-exec answers SIGTERM with SIGKILL to the step's shell, its
+// runtime, PID 1 of the namespace, then exits, and the kernel kills
+// every process left there, at once; before PID namespaces, the ignoring
+// grandchildren lived until polyarch's SIGKILL after the 3 s grace.
 func TestInterruptKillsWhatIgnoresSIGTERM(t *testing.T) {
 	start := time.Now()
 	interruptBuild(t, "private", syscall.SIGTERM, "trap '' TERM INT; ", false)
-	if took := time.Since(start); took < 3*time.Second {
-		t.Errorf("the build stopped in %s, before the 3 s grace: SIGKILL was not what stopped it", took)
-	}
+	t.Logf("build and interrupt took %s", time.Since(start))
 }
 
 // TestCtrlCAtTerminal sends SIGINT to polyarch's whole process group, as
