@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"time"
 
 	"github.com/polyarch/polyarch/index"
 	"github.com/polyarch/polyarch/session"
@@ -16,6 +17,7 @@ import (
 // a failure leaves existing tags and output paths as they were.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	preflight := timed("preflight", timingAll)
+	o.Provenance.started = time.Now()
 	plan, err := planOf(&o)
 	if err != nil {
 		return nil, err

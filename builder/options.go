@@ -128,6 +128,8 @@ type Options struct {
 	// Fanout configures push by digest, partial results and the guard
 	// against shrinking a published index.
 	Fanout FanoutOptions
+	// Provenance attaches SLSA provenance to pushes (--provenance).
+	Provenance ProvenanceOptions
 	// Plan is the build's plan, made by NewPlan from these options, so
 	// that the Containerfile is parsed and planned once per process.
 	// Default (nil): Build makes it.

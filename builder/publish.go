@@ -107,6 +107,9 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if res.outputs, err = describeOutputs(ctx, o.Metadata, p); err != nil {
 		return err
 	}
+	if err := attachProvenance(ctx, o, p, res); err != nil {
+		return err
+	}
 	staged, err := stageExports(ctx, o, p, tags)
 	defer func() {
 		for _, st := range staged {
@@ -150,6 +153,7 @@ func stageExports(ctx context.Context, o *Options, p *index.Staged, tags []strin
 		exported := timed("export", timingAll)
 		st, err := p.Export(ctx, index.ExportOptions{
 			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
+			Referrers: o.Provenance.intoLayouts(),
 		})
 		exported()
 		if err != nil {

@@ -29,6 +29,10 @@ type ExportOptions struct {
 	RefName string
 	// ReportWriter receives copy progress; nil means silence.
 	ReportWriter io.Writer
+	// Referrers also writes the referrers attached to the staged result
+	// (Staged.Attach) into a layout, as untagged index.json entries whose
+	// manifests' subject names a child. Default: not written.
+	Referrers bool
 }
 
 // StagedExport is a complete export waiting, next to its destination, to

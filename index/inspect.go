@@ -36,6 +36,9 @@ type Inspection struct {
 	Manifests []specs.Descriptor `json:"manifests"`
 	// Raw is the manifest exactly as stored.
 	Raw []byte `json:"-"`
+	// Referrers lists the referrers of the manifest and of each entry,
+	// when asked for (see InspectReferrers); nil otherwise.
+	Referrers []SubjectReferrers `json:"referrers,omitempty"`
 }
 
 // Inspect reads the top-level manifest of ref and parses it. It works on

@@ -44,6 +44,7 @@ type Staged struct {
 	o         StageOptions
 	digest    digest.Digest
 	manifests []digest.Digest
+	referrers []Referrer // pushed after the children (see Attach)
 }
 
 // Stage writes the stored index or image id, compressed as
@@ -118,13 +119,17 @@ func (p *Staged) Export(ctx context.Context, o ExportOptions) (*StagedExport, er
 			ImageListSelection: cp.CopyAllImages, PreserveDigests: true,
 			SourceCtx: p.sys, DestinationCtx: p.sys, ReportWriter: o.ReportWriter,
 		})
+		if err == nil && o.Referrers {
+			err = p.writeLayoutReferrers(ctx, dest)
+		}
 		return err
 	})
 }
 
 // PushContent uploads every blob, then every child manifest by digest, to
 // dest, then reads each manifest back by digest (a NotStoredError if the
-// registry does not serve it); dest's tag is not touched.
+// registry does not serve it), then pushes the attached referrers (see
+// Attach); dest's tag is not touched.
 func (p *Staged) PushContent(ctx context.Context, dest types.ImageReference) error {
 	return p.retry(ctx, dest, func() error {
 		t, err := openTransfer(ctx, p.sys, p.ref, nil)
@@ -135,7 +140,10 @@ func (p *Staged) PushContent(ctx context.Context, dest types.ImageReference) err
 		if err := t.sendContent(ctx, p.sys, dest, p.o.ReportWriter); err != nil {
 			return err
 		}
-		return verifyChildren(ctx, p.sys, dest, p.manifests)
+		if err := verifyChildren(ctx, p.sys, dest, p.manifests); err != nil {
+			return err
+		}
+		return PushReferrers(ctx, p.sys, dest, p.referrers, p.o.ReportWriter)
 	})
 }
 

@@ -42,6 +42,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	cacheFlags, cache := newBuildCacheFlags()
 	progressFlags, progress := newBuildProgressFlags()
 	signFlags, sign := newSignFlags("every platform image and the index --push writes")
+	provFlag, prov := newProvenanceFlag()
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "build a Containerfile for several platforms into one image index",
@@ -63,7 +64,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
 			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
-		}, append(append(append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...), progressFlags...), signFlags...)...),
+		}, append(append(append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...), progressFlags...), append(signFlags, provFlag)...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := f.options(c, g)
 			if err != nil {
@@ -82,6 +83,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			if err := progress.apply(c, &opts); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}
+			prov.apply(c, &opts)
 			if err := opts.Validate(); err != nil {
 				return cli.Exit(err.Error(), 125)
 			}

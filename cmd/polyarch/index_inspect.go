@@ -10,8 +10,9 @@ import (
 
 // inspectFlags holds the raw flags of polyarch index inspect.
 type inspectFlags struct {
-	Raw    bool
-	Format string
+	Raw       bool
+	Format    string
+	Referrers bool
 }
 
 // newIndexInspectCommand returns `polyarch index inspect`.
@@ -26,6 +27,7 @@ func newIndexInspectCommand(g *globalOptions) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "raw", Usage: "print the manifest exactly as stored", Destination: &f.Raw},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` of the output: table or json", Destination: &f.Format},
+			&cli.BoolFlag{Name: "referrers", Usage: "also list the referrers (provenance and other OCI 1.1 artifacts) of the index and of each entry: from the registry's referrers API or sha256-<hex> referrers tags, or from an oci: layout's index.json", Destination: &f.Referrers},
 		}, regFlags...),
 		Action: func(c *cli.Context) error {
 			if err := f.validate(c); err != nil {
@@ -43,6 +45,11 @@ func newIndexInspectCommand(g *globalOptions) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if f.Referrers {
+				if in.Referrers, err = index.InspectReferrers(c.Context, ref, sys, in); err != nil {
+					return err
+				}
+			}
 			return f.print(g, in)
 		},
 	}
@@ -55,6 +62,9 @@ func (f *inspectFlags) validate(c *cli.Context) error {
 	}
 	if f.Format != "table" && f.Format != "json" {
 		return fmt.Errorf("invalid --format %q: use table or json", f.Format)
+	}
+	if f.Raw && f.Referrers {
+		return fmt.Errorf("--raw and --referrers are mutually exclusive: --raw prints the stored bytes")
 	}
 	if f.Raw && c.IsSet("format") {
 		return fmt.Errorf("--raw and --format are mutually exclusive: --raw prints the stored bytes")
@@ -73,5 +83,8 @@ func (f *inspectFlags) print(g *globalOptions, in *index.Inspection) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(in)
 	}
-	return in.WriteTable(g.Stdout)
+	if err := in.WriteTable(g.Stdout); err != nil || in.Referrers == nil {
+		return err
+	}
+	return index.WriteReferrersTable(g.Stdout, in.Referrers)
 }

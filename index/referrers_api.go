@@ -1,0 +1,107 @@
+package index
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/pkg/docker/config"
+	"go.podman.io/image/v5/pkg/sysregistriesv2"
+	"go.podman.io/image/v5/types"
+)
+
+// maxReferrersList caps a referrers list read from a registry.
+const maxReferrersList = 4 << 20
+
+// listReferrers returns the referrers of subject in repo: from the
+// registry's referrers API (viaAPI) when it has one, else from the
+// subject's referrers tag (empty when the tag does not exist).
+func listReferrers(ctx context.Context, sys *types.SystemContext, repo reference.Named, subject digest.Digest) (list specs.Index, viaAPI bool, err error) {
+	list, found, err := referrersAPI(ctx, sys, repo, subject)
+	if err != nil || found {
+		return list, found, err
+	}
+	list, err = readReferrersTag(ctx, sys, repo, subject)
+	return list, false, err
+}
+
+// referrersAPI asks repo's registry for GET /v2/<repo>/referrers/<subject>
+// with the credentials and TLS settings containers/image uses; found is
+// false when the registry has no such endpoint (404 or another
+// non-index answer), as registries before OCI distribution 1.1.
+func referrersAPI(ctx context.Context, sys *types.SystemContext, repo reference.Named, subject digest.Digest) (list specs.Index, found bool, err error) {
+	rt, repoName, err := registryTransport(ctx, sys, repo)
+	if err != nil {
+		return list, false, err
+	}
+	url := fmt.Sprintf("%s://%s/v2/%s/referrers/%s", repoName.Registry.Scheme(), repoName.RegistryStr(), repoName.RepositoryStr(), subject)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return list, false, err
+	}
+	req.Header.Set("Accept", specs.MediaTypeImageIndex)
+	resp, err := (&http.Client{Transport: rt}).Do(req)
+	if err != nil {
+		return list, false, fmt.Errorf("asking %s for the referrers of %s: %w", repoName.RegistryStr(), subject, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != specs.MediaTypeImageIndex {
+		return list, false, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReferrersList+1))
+	if err != nil {
+		return list, false, err
+	}
+	if len(body) > maxReferrersList {
+		return list, false, fmt.Errorf("the referrers list of %s in %s is over %d bytes", subject, repo.Name(), maxReferrersList)
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return list, false, fmt.Errorf("parsing the referrers list of %s in %s: %w", subject, repo.Name(), err)
+	}
+	return list, true, nil
+}
+
+// registryTransport returns an http.RoundTripper authenticated for pulls
+// from repo with the credentials containers/image would use (auth files,
+// --creds), allowing plain http and unverified certificates where
+// --tls-verify=false or registries.conf says the registry is insecure.
+func registryTransport(ctx context.Context, sys *types.SystemContext, repo reference.Named) (http.RoundTripper, name.Repository, error) {
+	insecure := sys != nil && sys.DockerInsecureSkipTLSVerify == types.OptionalBoolTrue
+	if r, err := sysregistriesv2.FindRegistry(sys, repo.Name()); err == nil && r != nil && r.Insecure {
+		insecure = true
+	}
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	repoName, err := name.NewRepository(repo.Name(), opts...)
+	if err != nil {
+		return nil, repoName, err
+	}
+	creds, err := config.GetCredentials(sys, reference.Domain(repo))
+	if err != nil {
+		return nil, repoName, fmt.Errorf("reading the credentials for %s: %w", reference.Domain(repo), err)
+	}
+	auth := authn.Anonymous
+	if creds.Username != "" || creds.Password != "" || creds.IdentityToken != "" {
+		auth = authn.FromConfig(authn.AuthConfig{Username: creds.Username, Password: creds.Password, IdentityToken: creds.IdentityToken})
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if insecure {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
+	}
+	rt, err := transport.NewWithContext(ctx, repoName.Registry, auth, base, []string{repoName.Scope(transport.PullScope)})
+	if err != nil {
+		return nil, repoName, fmt.Errorf("connecting to %s: %w", repoName.RegistryStr(), err)
+	}
+	return rt, repoName, nil
+}

@@ -1,0 +1,163 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/types"
+)
+
+// SubjectReferrers lists the referrers of one manifest: the top-level
+// index (or image) or one of its entries.
+type SubjectReferrers struct {
+	// Subject is the manifest's digest.
+	Subject digest.Digest `json:"subject"`
+	// Platform is the entry's platform; nil for the top-level manifest.
+	Platform *specs.Platform `json:"platform,omitempty"`
+	// Source says where the list was read: the registry's referrers API,
+	// its sha256-<hex> referrers tag, or the layout's index.json.
+	Source string `json:"source"`
+	// Referrers are the artifacts whose subject is this manifest.
+	Referrers []ReferrerInfo `json:"referrers"`
+}
+
+// ReferrerInfo describes one referrer artifact.
+type ReferrerInfo struct {
+	ArtifactType  string        `json:"artifactType"`
+	Digest        digest.Digest `json:"digest"`
+	Size          int64         `json:"size"`
+	PredicateType string        `json:"predicateType,omitempty"`
+}
+
+// InspectReferrers lists the referrers of in's top-level manifest and of
+// each of its entries, read from ref: a registry's referrers API or its
+// referrers tags, or the manifests of an OCI layout's index.json whose
+// subject names them. in is what Inspect returned for ref.
+func InspectReferrers(ctx context.Context, ref types.ImageReference, sys *types.SystemContext, in *Inspection) ([]SubjectReferrers, error) {
+	subjects := []SubjectReferrers{{Subject: in.Digest, Platform: in.Platform}}
+	for _, m := range in.Manifests {
+		subjects = append(subjects, SubjectReferrers{Subject: m.Digest, Platform: m.Platform})
+	}
+	var err error
+	switch ref.Transport().Name() {
+	case "docker":
+		err = registryReferrers(ctx, sys, ref, subjects)
+	case "oci":
+		err = layoutReferrers(ctx, sys, ref, subjects)
+	default:
+		return nil, fmt.Errorf("listing the referrers of %s: referrers live in registries (docker://) and OCI layouts (oci:DIR), not in %s", in.Name, ref.Transport().Name())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the referrers of %s: %w", in.Name, Explain(err, refName(ref)))
+	}
+	return subjects, nil
+}
+
+// registryReferrers fills each subject's referrers from the registry.
+func registryReferrers(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, subjects []SubjectReferrers) error {
+	repo := reference.TrimNamed(ref.DockerReference())
+	for i := range subjects {
+		list, viaAPI, err := listReferrers(ctx, sys, repo, subjects[i].Subject)
+		if err != nil {
+			return err
+		}
+		subjects[i].Source = "tag " + ReferrersTag(subjects[i].Subject)
+		if viaAPI {
+			subjects[i].Source = "referrers API"
+		}
+		subjects[i].Referrers = []ReferrerInfo{}
+		for _, d := range list.Manifests {
+			subjects[i].Referrers = append(subjects[i].Referrers, ReferrerInfo{
+				ArtifactType: d.ArtifactType, Digest: d.Digest, Size: d.Size, PredicateType: d.Annotations[AnnotationPredicateType],
+			})
+		}
+	}
+	return nil
+}
+
+// layoutReferrers fills each subject's referrers from the layout's
+// index.json: every image manifest listed there whose subject is one of
+// them.
+func layoutReferrers(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, subjects []SubjectReferrers) error {
+	dir, _ := layoutPathAndTag(ref)
+	idx, err := readIndexFile(filepath.Join(dir, "index.json"), true)
+	if err != nil {
+		return err
+	}
+	src, err := ref.NewImageSource(ctx, sys)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	for i := range subjects {
+		subjects[i].Source = "layout index.json"
+		subjects[i].Referrers = []ReferrerInfo{}
+	}
+	for _, d := range idx.Manifests {
+		if d.MediaType != specs.MediaTypeImageManifest || d.Size > MaxDocumentSize {
+			continue
+		}
+		dd := d.Digest
+		raw, _, err := src.GetManifest(ctx, &dd)
+		if err != nil {
+			return fmt.Errorf("reading manifest %s listed in %s/index.json: %w", dd, dir, err)
+		}
+		var m specs.Manifest
+		if err := json.Unmarshal(raw, &m); err != nil || m.Subject == nil {
+			continue
+		}
+		for i := range subjects {
+			if subjects[i].Subject == m.Subject.Digest {
+				subjects[i].Referrers = append(subjects[i].Referrers, ReferrerInfo{
+					ArtifactType: artifactTypeOf(m), Digest: dd, Size: int64(len(raw)), PredicateType: m.Annotations[AnnotationPredicateType],
+				})
+			}
+		}
+	}
+	return nil
+}
+
+// artifactTypeOf returns a manifest's artifact type as the referrers API
+// reports it: artifactType, else the config's media type.
+func artifactTypeOf(m specs.Manifest) string {
+	if m.ArtifactType != "" {
+		return m.ArtifactType
+	}
+	return m.Config.MediaType
+}
+
+// WriteReferrersTable writes the referrers of each subject as a table.
+func WriteReferrersTable(w io.Writer, subjects []SubjectReferrers) error {
+	var b strings.Builder
+	b.WriteString("\nReferrers:\n")
+	for _, s := range subjects {
+		what := "index"
+		if s.Platform != nil {
+			what = platformString(s.Platform)
+		}
+		fmt.Fprintf(&b, "  Subject:     %s (%s, from %s)\n", s.Subject, what, s.Source)
+		if len(s.Referrers) == 0 {
+			b.WriteString("    (none)\n")
+		}
+		for _, r := range s.Referrers {
+			fmt.Fprintf(&b, "    %s  %s  %d  %s\n", r.Digest, r.ArtifactType, r.Size, orDash(r.PredicateType))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// orDash returns s, or "-" when it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
