@@ -139,7 +139,8 @@ func mergedIndex(children []mergeChild) ([]byte, error) {
 }
 
 // push writes every child's blobs (foreign layers stay at their urls),
-// then every child manifest by digest, then the index under dest's tag,
+// then every child manifest by digest, then the children's referrers
+// (see carryReferrers), then the index under dest's tag,
 // through one destination, reading back each manifest as it is written.
 func (m *merge) push(ctx context.Context, children []mergeChild, top []byte, report io.Writer) error {
 	target, err := m.dest.NewImageDestination(ctx, m.sys)
@@ -162,6 +163,9 @@ func (m *merge) push(ctx context.Context, children []mergeChild, top []byte, rep
 		progress(report, "Writing manifest %s (%s)\n", ds[i], emulation.FormatPlatform(c.platform))
 	}
 	if err := verifyChildren(ctx, m.sys, m.dest, ds); err != nil {
+		return err
+	}
+	if err := m.carryReferrers(ctx, target, cache, children, report); err != nil {
 		return err
 	}
 	t := &transfer{source: children[0].source, top: top}

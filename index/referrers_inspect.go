@@ -2,10 +2,8 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
@@ -72,12 +70,7 @@ func registryReferrers(ctx context.Context, sys *types.SystemContext, ref types.
 		if viaAPI {
 			subjects[i].Source = "referrers API"
 		}
-		subjects[i].Referrers = []ReferrerInfo{}
-		for _, d := range list.Manifests {
-			subjects[i].Referrers = append(subjects[i].Referrers, ReferrerInfo{
-				ArtifactType: d.ArtifactType, Digest: d.Digest, Size: d.Size, PredicateType: d.Annotations[AnnotationPredicateType],
-			})
-		}
+		subjects[i].Referrers = referrerInfos(list.Manifests)
 	}
 	return nil
 }
@@ -86,42 +79,29 @@ func registryReferrers(ctx context.Context, sys *types.SystemContext, ref types.
 // index.json: every image manifest listed there whose subject is one of
 // them.
 func layoutReferrers(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, subjects []SubjectReferrers) error {
-	dir, _ := layoutPathAndTag(ref)
-	idx, err := readIndexFile(filepath.Join(dir, "index.json"), true)
-	if err != nil {
-		return err
-	}
 	src, err := ref.NewImageSource(ctx, sys)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	found, err := layoutReferrersOf(ctx, ref, src)
+	if err != nil {
+		return err
+	}
 	for i := range subjects {
 		subjects[i].Source = "layout index.json"
-		subjects[i].Referrers = []ReferrerInfo{}
-	}
-	for _, d := range idx.Manifests {
-		if d.MediaType != specs.MediaTypeImageManifest || d.Size > MaxDocumentSize {
-			continue
-		}
-		dd := d.Digest
-		raw, _, err := src.GetManifest(ctx, &dd)
-		if err != nil {
-			return fmt.Errorf("reading manifest %s listed in %s/index.json: %w", dd, dir, err)
-		}
-		var m specs.Manifest
-		if err := json.Unmarshal(raw, &m); err != nil || m.Subject == nil {
-			continue
-		}
-		for i := range subjects {
-			if subjects[i].Subject == m.Subject.Digest {
-				subjects[i].Referrers = append(subjects[i].Referrers, ReferrerInfo{
-					ArtifactType: artifactTypeOf(m), Digest: dd, Size: int64(len(raw)), PredicateType: m.Annotations[AnnotationPredicateType],
-				})
-			}
-		}
+		subjects[i].Referrers = referrerInfos(found[subjects[i].Subject])
 	}
 	return nil
+}
+
+// referrerInfos describes the descriptors of a referrers list.
+func referrerInfos(descs []specs.Descriptor) []ReferrerInfo {
+	out := []ReferrerInfo{}
+	for _, d := range descs {
+		out = append(out, ReferrerInfo{ArtifactType: d.ArtifactType, Digest: d.Digest, Size: d.Size, PredicateType: d.Annotations[AnnotationPredicateType]})
+	}
+	return out
 }
 
 // artifactTypeOf returns a manifest's artifact type as the referrers API
