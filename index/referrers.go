@@ -135,6 +135,9 @@ func PushReferrers(ctx context.Context, sys *types.SystemContext, dest types.Ima
 		if err != nil {
 			return err
 		}
+		if err := verifyChildren(ctx, sys, dest, []digest.Digest{desc.Digest}); err != nil {
+			return err
+		}
 		if err := register(ctx, sys, reference.TrimNamed(named), r.Subject.Digest, desc, report); err != nil {
 			return fmt.Errorf("listing referrer %s of %s in %s: %w", desc.Digest, r.Subject.Digest, named.Name(), err)
 		}
@@ -144,10 +147,14 @@ func PushReferrers(ctx context.Context, sys *types.SystemContext, dest types.Ima
 
 // register makes desc findable as a referrer of subject in repo: nothing
 // more where the registry has the referrers API (it indexes the subject
-// field itself), else by adding it to the subject's referrers tag.
+// field itself), else by adding it to the subject's referrers tag, read
+// back by tag as pushes are.
 func register(ctx context.Context, sys *types.SystemContext, repo reference.Named, subject digest.Digest, desc specs.Descriptor, report io.Writer) error {
 	list, viaAPI, err := listReferrers(ctx, sys, repo, subject)
 	if err != nil || viaAPI {
+		return err
+	}
+	if list.Manifests, err = keepReferrers(ctx, sys, repo, subject, list.Manifests); err != nil {
 		return err
 	}
 	if slices.ContainsFunc(list.Manifests, func(m specs.Descriptor) bool { return m.Digest == desc.Digest }) {
@@ -171,7 +178,10 @@ func register(ctx context.Context, sys *types.SystemContext, repo reference.Name
 		return err
 	}
 	progress(report, "Writing referrers tag %s\n", transportName(tagRef))
-	return target.Commit(ctx, nil)
+	if err := target.Commit(ctx, nil); err != nil {
+		return err
+	}
+	return verifyPushed(ctx, sys, tagRef, digest.FromBytes(raw))
 }
 
 // ReferrersTag returns the tag under which registries without the
@@ -197,7 +207,8 @@ func emptyReferrers() specs.Index {
 }
 
 // readReferrersTag reads the referrers tag of subject in repo; a missing
-// tag is an empty list.
+// tag, or one holding something else than an OCI index (which the tag
+// schema reserves for referrers lists), is an empty list.
 func readReferrersTag(ctx context.Context, sys *types.SystemContext, repo reference.Named, subject digest.Digest) (specs.Index, error) {
 	list := emptyReferrers()
 	ref, err := referrersTagRef(repo, subject)
@@ -222,8 +233,41 @@ func readReferrersTag(ctx context.Context, sys *types.SystemContext, repo refere
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return list, fmt.Errorf("parsing referrers tag %s: %w", transportName(ref), err)
 	}
+	if list.MediaType != specs.MediaTypeImageIndex {
+		return emptyReferrers(), nil
+	}
 	if list.Manifests == nil {
 		list.Manifests = []specs.Descriptor{}
 	}
 	return list, nil
+}
+
+// keepReferrers returns the entries of a referrers tag that are what the
+// tag schema says: manifests of repo whose subject is subject. Others (a
+// manifest since deleted, or whatever a misbehaving registry served) are
+// dropped rather than written back.
+func keepReferrers(ctx context.Context, sys *types.SystemContext, repo reference.Named, subject digest.Digest, descs []specs.Descriptor) ([]specs.Descriptor, error) {
+	out := []specs.Descriptor{}
+	for _, d := range descs {
+		named, err := reference.WithDigest(repo, d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := docker.NewReference(named)
+		if err != nil {
+			return nil, err
+		}
+		raw, _, err := readBack(ctx, sys, ref)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("reading referrer %s: %w", d.Digest, err)
+		}
+		var m specs.Manifest
+		if json.Unmarshal(raw, &m) == nil && m.Subject != nil && m.Subject.Digest == subject && digest.FromBytes(raw) == d.Digest {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

@@ -16,10 +16,10 @@ const provenanceSecret = "pr0v-S3cret-Value-never-pushed"
 
 // provenanceContainerfile uses a secret and a build arg in a RUN step, so
 // that the foreign platform's step runs under qemu.
-func provenanceContainerfile() string {
-	return "FROM " + registryBase("latest") + "\nARG FLAVOUR\n" +
-		"RUN --mount=type=secret,id=tok test -s /run/secrets/tok && echo \"$FLAVOUR\" > /flavour\n"
-}
+const provenanceContainerfile = `FROM base
+ARG FLAVOUR
+RUN --mount=type=secret,id=tok test -s /run/secrets/tok && echo "$FLAVOUR" > /flavour
+`
 
 // statement is the part of an in-toto SLSA provenance statement checked.
 type statement struct {
@@ -43,6 +43,7 @@ type statement struct {
 			} `json:"externalParameters"`
 			ResolvedDependencies []struct {
 				URI         string            `json:"uri"`
+				Name        string            `json:"name"`
 				Digest      map[string]string `json:"digest"`
 				Annotations map[string]string `json:"annotations"`
 			} `json:"resolvedDependencies"`
@@ -75,19 +76,21 @@ type inspectReferrers struct {
 }
 
 // provenanceBuild builds provenanceContainerfile for amd64 and arm64
-// (emulated on an amd64 host) from the registry's busybox, with a secret
+// (emulated on an amd64 host) from the fixture busybox layout (the
+// registry's busybox:latest holds the same manifests), with a secret
 // and a build arg, reproducibly (a fixed epoch, file times clamped), in
 // a clean store.
 func provenanceBuild(t *testing.T, extra ...string) result {
 	t.Helper()
-	ctxDir := writeContext(t, provenanceContainerfile(), nil)
+	ctxDir := writeContext(t, provenanceContainerfile, nil)
 	secret := filepath.Join(t.TempDir(), "tok")
 	if err := os.WriteFile(secret, []byte(provenanceSecret), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"build", "--tls-verify=false", "--platform", "linux/amd64,linux/arm64",
 		"--build-arg", "FLAVOUR=salty", "--secret", "id=tok,src=" + secret,
-		"--source-date-epoch", "1700000000", "--rewrite-timestamp"}, extra...)
+		"--source-date-epoch", "1700000000", "--rewrite-timestamp",
+		"--build-context", "base=oci-layout://" + filepath.Join(env.Fixtures, "busybox-oci") + ":latest"}, extra...)
 	return polyarch(t, newStore(t), append(args, ctxDir)...)
 }
 
@@ -224,7 +227,7 @@ func checkStatement(t *testing.T, arch string, payload []byte, child, baseDigest
 	var bases, qemus int
 	for _, d := range p.BuildDefinition.ResolvedDependencies {
 		switch {
-		case d.URI == "docker://"+registryBase("latest"):
+		case d.Name == "base image":
 			bases++
 			if "sha256:"+d.Digest["sha256"] != baseDigest {
 				t.Errorf("%s: base digest %s, want %s (the base's %s manifest)", arch, d.Digest["sha256"], baseDigest, arch)
