@@ -2,12 +2,14 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/types"
 )
@@ -70,7 +72,11 @@ func registryReferrers(ctx context.Context, sys *types.SystemContext, ref types.
 		if viaAPI {
 			subjects[i].Source = "referrers API"
 		}
-		subjects[i].Referrers = referrerInfos(list.Manifests)
+		descs, err := completeDescriptors(ctx, sys, repo, list.Manifests)
+		if err != nil {
+			return err
+		}
+		subjects[i].Referrers = referrerInfos(descs)
 	}
 	return nil
 }
@@ -93,6 +99,37 @@ func layoutReferrers(ctx context.Context, sys *types.SystemContext, ref types.Im
 		subjects[i].Referrers = referrerInfos(found[subjects[i].Subject])
 	}
 	return nil
+}
+
+// completeDescriptors fills the artifact type and annotations of the
+// entries of a referrers list that lack annotations from their manifests,
+// for registries whose referrers API leaves them out (the spec asks for
+// both; some take the artifact type from the config instead).
+func completeDescriptors(ctx context.Context, sys *types.SystemContext, repo reference.Named, descs []specs.Descriptor) ([]specs.Descriptor, error) {
+	out := make([]specs.Descriptor, len(descs))
+	for i, d := range descs {
+		out[i] = d
+		if len(d.Annotations) > 0 || d.MediaType != specs.MediaTypeImageManifest {
+			continue
+		}
+		named, err := reference.WithDigest(repo, d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := docker.NewReference(named)
+		if err != nil {
+			return nil, err
+		}
+		raw, _, err := readBack(ctx, sys, ref)
+		if err != nil {
+			return nil, fmt.Errorf("reading referrer %s: %w", d.Digest, err)
+		}
+		var m specs.Manifest
+		if json.Unmarshal(raw, &m) == nil {
+			out[i].ArtifactType, out[i].Annotations = artifactTypeOf(m), m.Annotations
+		}
+	}
+	return out, nil
 }
 
 // referrerInfos describes the descriptors of a referrers list.

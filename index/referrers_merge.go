@@ -76,8 +76,12 @@ func copyReferrer(ctx context.Context, source types.ImageSource, target types.Im
 func referrersAt(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, src types.ImageSource, subject digest.Digest) ([]specs.Descriptor, error) {
 	switch ref.Transport().Name() {
 	case "docker":
-		list, _, err := listReferrers(ctx, sys, reference.TrimNamed(ref.DockerReference()), subject)
-		return list.Manifests, err
+		repo := reference.TrimNamed(ref.DockerReference())
+		list, _, err := listReferrers(ctx, sys, repo, subject)
+		if err != nil {
+			return nil, err
+		}
+		return completeDescriptors(ctx, sys, repo, list.Manifests)
 	case "oci":
 		found, err := layoutReferrersOf(ctx, ref, src)
 		return found[subject], err

@@ -3,11 +3,13 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -319,5 +321,52 @@ func TestProvenanceInLayout(t *testing.T) {
 	var idx specs.Index
 	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(without, "index.json"))), &idx); err != nil || len(idx.Manifests) != 1 {
 		t.Errorf("index.json of the default layout: %d entries (%v), want 1", len(idx.Manifests), err)
+	}
+}
+
+// TestProvenanceReferrersAPI pushes to a registry with the referrers API
+// (go-containerregistry's registry, in process, OCI distribution 1.1):
+// the statements are found through GET /v2/<name>/referrers/<digest>
+// and no sha256-<hex> tag is written.
+func TestProvenanceReferrersAPI(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true)))
+	defer srv.Close()
+	host := srv.Listener.Addr().String()
+	mustSucceed(t, provenanceBuild(t, "-t", host+"/api/app:1", "--push"))
+	idx := decodeIndex(t, skopeoRaw(t, "docker://"+host+"/api/app:1"))
+	listed := listReferrers(t, "docker://"+host+"/api/app:1")
+	if len(listed.Referrers) != 3 {
+		t.Fatalf("%d subjects, want the index and its two children", len(listed.Referrers))
+	}
+	for _, sub := range listed.Referrers {
+		if sub.Source != "referrers API" || len(sub.Referrers) != 1 || sub.Referrers[0].PredicateType != "https://slsa.dev/provenance/v1" {
+			t.Errorf("referrers of %s: %+v, want one SLSA provenance from the referrers API", sub.Subject, sub)
+		}
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		child := entryFor(t, idx, arch).Digest.String()
+		r := runCmd(t, "", "curl", "-sSf", "http://"+host+"/v2/api/app/referrers/"+child)
+		mustSucceed(t, r)
+		// This registry's list takes artifactType from the config and
+		// leaves annotations out; the manifest itself is checked.
+		list := decodeIndex(t, r.Stdout)
+		if len(list.Manifests) != 1 {
+			t.Fatalf("%s: the referrers API lists %+v, want one artifact", arch, list.Manifests)
+		}
+		var m specs.Manifest
+		if err := json.Unmarshal([]byte(skopeoRaw(t, "docker://"+host+"/api/app@"+list.Manifests[0].Digest.String())), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.ArtifactType != "application/vnd.in-toto+json" || m.Subject == nil || m.Subject.Digest.String() != child {
+			t.Fatalf("%s: the referrer %s is not an in-toto artifact about %s: %+v", arch, list.Manifests[0].Digest, child, m)
+		}
+		r = runCmd(t, "", "curl", "-sSf", "http://"+host+"/v2/api/app/blobs/"+m.Layers[0].Digest.String())
+		mustSucceed(t, r)
+		checkStatement(t, arch, []byte(r.Stdout), child, entryFor(t, decodeIndex(t, skopeoRaw(t, "docker://"+registryBase("latest"))), arch).Digest.String())
+	}
+	r := runCmd(t, "", "curl", "-sSf", "http://"+host+"/v2/api/app/tags/list")
+	mustSucceed(t, r)
+	if strings.Contains(r.Stdout, "sha256-") {
+		t.Errorf("a referrers tag was written to a registry with the referrers API: %s", r.Stdout)
 	}
 }
