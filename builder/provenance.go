@@ -157,6 +157,9 @@ func provenanceReferrers(ctx context.Context, o *Options, p *index.Staged, res *
 		return nil, err
 	}
 	meta := buildMetadata(o, ext)
+	if len(p.Manifests()) != len(res.Images) {
+		return nil, fmt.Errorf("the staged result lists %d manifests for %d platforms", len(p.Manifests()), len(res.Images))
+	}
 	var refs []index.Referrer
 	var all []slsaResource
 	for i, d := range p.Manifests() {
