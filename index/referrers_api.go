@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -16,6 +18,7 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
+	"go.podman.io/image/v5/pkg/tlsclientconfig"
 	"go.podman.io/image/v5/types"
 )
 
@@ -96,12 +99,37 @@ func registryTransport(ctx context.Context, sys *types.SystemContext, repo refer
 		auth = authn.FromConfig(authn.AuthConfig{Username: creds.Username, Password: creds.Password, IdentityToken: creds.IdentityToken})
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	if insecure {
-		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
+	base.TLSClientConfig = &tls.Config{InsecureSkipVerify: insecure} //nolint:gosec // only when the user asked for it
+	if err := tlsclientconfig.SetupCertificates(certDir(sys, reference.Domain(repo)), base.TLSClientConfig); err != nil {
+		return nil, repoName, fmt.Errorf("reading the certificates for %s: %w", reference.Domain(repo), err)
 	}
 	rt, err := transport.NewWithContext(ctx, repoName.Registry, auth, base, []string{repoName.Scope(transport.PullScope)})
 	if err != nil {
 		return nil, repoName, fmt.Errorf("connecting to %s: %w", repoName.RegistryStr(), err)
 	}
 	return rt, repoName, nil
+}
+
+// certDir returns the directory of CA certificates and client keys for
+// host, as containers/image looks for it: --cert-dir, else the per-host
+// directory of the system context, else the first of
+// ~/.config/containers/certs.d/HOST, /etc/containers/certs.d/HOST and
+// /etc/docker/certs.d/HOST that exists; "" for none.
+func certDir(sys *types.SystemContext, host string) string {
+	if sys != nil && sys.DockerCertPath != "" {
+		return sys.DockerCertPath
+	}
+	if sys != nil && sys.DockerPerHostCertDirPath != "" {
+		return filepath.Join(sys.DockerPerHostCertDirPath, host)
+	}
+	var roots []string
+	if home, err := os.UserHomeDir(); err == nil {
+		roots = append(roots, filepath.Join(home, ".config", "containers", "certs.d"))
+	}
+	for _, root := range append(roots, "/etc/containers/certs.d", "/etc/docker/certs.d") {
+		if st, err := os.Stat(filepath.Join(root, host)); err == nil && st.IsDir() {
+			return filepath.Join(root, host)
+		}
+	}
+	return ""
 }

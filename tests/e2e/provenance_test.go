@@ -370,3 +370,27 @@ func TestProvenanceReferrersAPI(t *testing.T) {
 		t.Errorf("a referrers tag was written to a registry with the referrers API: %s", r.Stdout)
 	}
 }
+
+// TestProvenanceAuthTLSRegistry pushes provenance to an https registry of
+// a private CA requiring credentials (--authfile, --cert-dir): the
+// referrers requests polyarch makes itself authenticate and verify the
+// certificate as containers/image does.
+func TestProvenanceAuthTLSRegistry(t *testing.T) {
+	s := newStore(t)
+	reg := startSecureRegistry(t)
+	auth := filepath.Join(t.TempDir(), "auth.json")
+	mustSucceed(t, polyarchStdin(t, s, reg.Secret, "login", "--authfile", auth, "--cert-dir", reg.CADir, "-u", authUser, "--password-stdin", reg.Addr))
+	ctxDir := writeContext(t, "FROM base\nLABEL secure=yes\n", nil)
+	image := reg.Addr + "/secure/prov:1"
+	mustSucceed(t, polyarch(t, s, "build", "--authfile", auth, "--cert-dir", reg.CADir, "--platform", "linux/amd64",
+		"--build-context", "base=oci-layout://"+filepath.Join(env.Fixtures, "busybox-oci")+":latest", "-t", image, "--push", ctxDir))
+	r := polyarch(t, s, "index", "inspect", "--authfile", auth, "--cert-dir", reg.CADir, "--referrers", "--format", "json", "docker://"+image)
+	mustSucceed(t, r)
+	var out inspectReferrers
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Referrers) != 1 || len(out.Referrers[0].Referrers) != 1 || out.Referrers[0].Referrers[0].PredicateType != "https://slsa.dev/provenance/v1" {
+		t.Fatalf("referrers of the single image: %+v, want its one provenance", out.Referrers)
+	}
+}
