@@ -41,7 +41,9 @@ func logSize(t *testing.T) int64 {
 
 // TestBuildPushOrder pushes a 3-platform build and checks, in the
 // registry's access log, that every blob precedes every child manifest,
-// the children precede the tagged index, and a layer shared by all
+// the children precede their provenance (each statement's blobs, its
+// manifest by digest, then the subject's sha256-<hex> referrers tag) and
+// all of it precedes the tagged index, and a layer shared by all
 // platforms is uploaded once.
 func TestBuildPushOrder(t *testing.T) {
 	s := newStore(t)
@@ -54,7 +56,7 @@ func TestBuildPushOrder(t *testing.T) {
 		"-t", repo+":v1", "--push", "-o", "type=oci,dest="+out, ctxDir)
 	mustSucceed(t, r)
 	reqs := registryRequests(t, offset)
-	var order []string // "blob", "child", "index"
+	var order []string // "blob", "child", "reftag", "index"
 	blobPuts := map[string]int{}
 	for _, req := range reqs {
 		method, uri, _ := strings.Cut(req, " ")
@@ -67,6 +69,8 @@ func TestBuildPushOrder(t *testing.T) {
 			order = append(order, "blob")
 		case method == "POST" && strings.Contains(uri, "/push/app/blobs/uploads/") && strings.Contains(uri, "mount="):
 			order = append(order, "blob")
+		case method == "PUT" && strings.Contains(uri, "/push/app/manifests/sha256-"):
+			order = append(order, "reftag")
 		case method == "PUT" && strings.Contains(uri, "/push/app/manifests/sha256"):
 			order = append(order, "child")
 		case method == "PUT" && strings.HasSuffix(uri, "/push/app/manifests/v1"):
@@ -75,8 +79,8 @@ func TestBuildPushOrder(t *testing.T) {
 	}
 	t.Logf("push order: %v", order)
 	seq := strings.Join(order, " ")
-	if !regexp.MustCompile(`^(blob )+(child ){3}index$`).MatchString(seq) {
-		t.Fatalf("push order %q: want blobs, then 3 child manifests, then the index", seq)
+	if !regexp.MustCompile(`^(blob )+(child ){3}((blob )*child reftag ){4}index$`).MatchString(seq) {
+		t.Fatalf("push order %q: want blobs, then 3 child manifests, then 4 provenance artifacts (3 children, 1 index) each with its referrers tag, then the index", seq)
 	}
 	for d, n := range blobPuts {
 		if n > 1 {
@@ -84,10 +88,11 @@ func TestBuildPushOrder(t *testing.T) {
 		}
 	}
 	// 3 configs + 3 RUN layers + 3 base layers (one per architecture) +
-	// 1 shared COPY layer = 10 distinct blobs; without deduplication the
-	// COPY layer would be uploaded three times.
-	if len(blobPuts) != 10 {
-		t.Errorf("%d distinct blobs uploaded, want 10: %v", len(blobPuts), blobPuts)
+	// 1 shared COPY layer = 10 distinct blobs, and 4 provenance
+	// statements with the empty config they share = 5; without
+	// deduplication the COPY layer would be uploaded three times.
+	if len(blobPuts) != 10+5 {
+		t.Errorf("%d distinct blobs uploaded, want 10 of the images and 5 of their provenance: %v", len(blobPuts), blobPuts)
 	}
 	raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
 	mustSucceed(t, raw)
