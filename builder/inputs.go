@@ -15,8 +15,7 @@ import (
 
 // validate checks every input before any work, as buildah would check it
 // midway: secrets and SSH sources exist, volumes, hosts, limits and
-// capabilities are well formed, and the network is one chroot isolation
-// offers.
+// capabilities are well formed, and the network is one polyarch offers.
 func (in InputOptions) validate() error {
 	if _, err := parse.Secrets(in.Secrets); err != nil {
 		return fmt.Errorf("invalid --secret %s: %w (use id=ID,src=FILE or id=ID,env=VAR)", strings.Join(in.Secrets, " "), err)
@@ -41,17 +40,6 @@ func (in InputOptions) validate() error {
 		}
 	}
 	return nil
-}
-
-// validateNetwork accepts the one network chroot isolation has.
-func (in InputOptions) validateNetwork() error {
-	switch in.Network {
-	case "", "host":
-		return nil
-	case "none", "private":
-		return fmt.Errorf("--network %s is not available: polyarch runs RUN steps with chroot isolation, which cannot create a network namespace, so they always share the host's network (as buildah build --isolation chroot); use --network host, or no network access in the Containerfile", in.Network)
-	}
-	return fmt.Errorf("invalid --network %q: use host (none and private need a network namespace, which chroot isolation lacks)", in.Network)
 }
 
 // validateHosts checks HOST:IP entries as buildah does (IP may be
@@ -100,11 +88,13 @@ func (in InputOptions) validateCaps() error {
 func (in InputOptions) apply(opts *define.BuildOptions) {
 	c := opts.CommonBuildOpts
 	c.Secrets, c.SSHSources = in.Secrets, in.SSH
+	c.HTTPProxy = !in.NoHTTPProxy
 	c.AddHost = in.AddHosts
 	c.Volumes, opts.TransientMounts = in.Volumes, in.Volumes
 	c.Ulimit = mergeUlimits(in.Ulimits, c.Ulimit)
 	opts.AddCapabilities, opts.DropCapabilities = in.CapAdd, in.CapDrop
 	applyIsolation(opts, in.Isolation, in.ociRuntime, in.ociState)
+	applyNetwork(opts, in.Network)
 	if in.IgnoreFile != "" {
 		opts.IgnoreFile, _ = filepath.Abs(in.IgnoreFile)
 	}

@@ -135,8 +135,6 @@ func applyIsolation(opts *define.BuildOptions, isolation, runtime, state string)
 		return
 	}
 	opts.Isolation, opts.Runtime, opts.RuntimeArgs = define.IsolationOCI, runtime, runtimeArgs(runtime, state)
-	// RUN steps share the host's network, as with chroot (--network host).
-	opts.NamespaceOptions = append(opts.NamespaceOptions, define.NamespaceOption{Name: string(rspec.NetworkNamespace), Host: true})
 }
 
 // probeOCIRuntime runs the host's /bin/sh in a container of the runtime

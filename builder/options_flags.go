@@ -42,9 +42,15 @@ type InputOptions struct {
 	BuildContexts []string
 	// IgnoreFile replaces CONTEXT/.containerignore (--ignorefile).
 	IgnoreFile string
-	// Network is the network of RUN steps: host (default) is the only
-	// one chroot isolation offers (--network).
+	// Network is the network of RUN steps: NetworkHost (the default,
+	// "" too) or NetworkNone, a network namespace of its own with only
+	// loopback, with either isolation (--network).
 	Network string
+	// NoHTTPProxy keeps this environment's http_proxy, https_proxy,
+	// ftp_proxy and no_proxy variables (either case) out of RUN steps;
+	// by default they are passed in, never stored in the image
+	// (--http-proxy=false).
+	NoHTTPProxy bool
 	// AddHosts are HOST:IP entries added to /etc/hosts of RUN steps
 	// (--add-host).
 	AddHosts []string

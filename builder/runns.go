@@ -50,6 +50,13 @@ const (
 // buildah.InitReexec.
 func ServeRunNamespace() {
 	switch os.Args[0] {
+	case chrootRuntime, nsHelper, chrootExec:
+		if err := closeOnExecFrom(3); err != nil { // see runfds.go
+			fmt.Fprintf(os.Stderr, "Error: isolating the RUN step: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	switch os.Args[0] {
 	case chrootRuntime:
 		os.Exit(runInNamespaces())
 	case nsHelper:
@@ -61,22 +68,40 @@ func ServeRunNamespace() {
 	}
 }
 
-// runInNamespaces starts this binary again as nsHelper in new namespaces,
-// with the same arguments, environment and descriptors, forwards SIGHUP,
+// runInNamespaces starts this binary again as nsHelper in new namespaces
+// (a network namespace too when the runtime spec asks for one), with the
+// same arguments, environment and configuration, forwards SIGHUP,
 // SIGINT and SIGTERM to it, and returns its exit status; when a signal
 // killed it, this process dies of the same signal.
 func runInNamespaces() int {
 	// The parent-death signal follows the thread that starts the child.
 	runtime.LockOSThread()
+	conf, err := readRuntimeConfig(os.NewFile(3, "confpipe"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: starting the RUN step: %v\n", err)
+		return 1
+	}
+	confPipe, err := conf.pipe()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: starting the RUN step: %v\n", err)
+		return 1
+	}
 	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
 	cmd.Args[0] = nsHelper
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = withoutUnshareEnv(os.Environ())
-	cmd.ExtraFiles = inheritedFiles()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: runNamespaces, Pdeathsig: syscall.SIGKILL}
+	cmd.ExtraFiles = []*os.File{confPipe} // fd 3, as buildah passes it
+	flags := uintptr(runNamespaces)
+	if wantsNewNetwork(conf.Spec) {
+		flags |= unix.CLONE_NEWNET
+		cmd.Env = append(cmd.Env, newNetEnv+"=1")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	confPipe.Close()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: starting the RUN step in new PID, IPC and mount namespaces: %v (use --isolation oci where an OCI runtime works)\n", err)
 		return 1
 	}
@@ -85,7 +110,7 @@ func runInNamespaces() int {
 			_ = cmd.Process.Signal(s)
 		}
 	}()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	signal.Stop(sigs)
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -111,37 +136,6 @@ func withoutUnshareEnv(env []string) []string {
 	})
 }
 
-// inheritedFiles returns the descriptors from 3 up that this process
-// inherited (those without close-on-exec), each at its own number, for
-// exec.Cmd.ExtraFiles: buildah passes its configuration pipe as fd 3.
-func inheritedFiles() []*os.File {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return []*os.File{os.NewFile(3, "confpipe")}
-	}
-	var fds []int
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd < 3 {
-			continue
-		}
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil || flags&unix.FD_CLOEXEC != 0 {
-			continue // the directory being read, or the runtime's own
-		}
-		fds = append(fds, fd)
-	}
-	slices.Sort(fds)
-	var files []*os.File
-	for _, fd := range fds {
-		for len(files) < fd-3 {
-			files = append(files, nil) // a gap stays closed
-		}
-		files = append(files, os.NewFile(uintptr(fd), "fd"+strconv.Itoa(fd)))
-	}
-	return files
-}
-
 // isolateRunStep, in nsHelper (PID 1 of a new PID namespace, in new IPC
 // and mount namespaces), keeps its mounts to itself, mounts a /proc of
 // the new PID namespace and a minimal /dev, and makes itself
@@ -159,6 +153,9 @@ func isolateRunStep() error {
 	}
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mounting /proc of the new PID namespace: %w", err)
+	}
+	if err := setUpNewNetwork(); err != nil {
+		return err
 	}
 	return mountMinimalDev("/dev")
 }

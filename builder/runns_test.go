@@ -1,11 +1,8 @@
 package builder
 
 import (
-	"os"
 	"slices"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestWithoutUnshareEnv(t *testing.T) {
@@ -16,26 +13,6 @@ func TestWithoutUnshareEnv(t *testing.T) {
 	}
 	if len(in) != 5 {
 		t.Errorf("withoutUnshareEnv changed its input: %q", in)
-	}
-}
-
-func TestInheritedFiles(t *testing.T) {
-	r, w, err := os.Pipe() // close-on-exec, as Go opens everything
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	if _, err := unix.FcntlInt(r.Fd(), unix.F_SETFD, 0); err != nil {
-		t.Fatal(err)
-	}
-	files := inheritedFiles()
-	at := int(r.Fd()) - 3
-	if at >= len(files) || files[at] == nil || files[at].Fd() != r.Fd() {
-		t.Fatalf("the inheritable fd %d is not ExtraFiles[%d]: %v", r.Fd(), at, files)
-	}
-	if int(w.Fd())-3 < len(files) && files[int(w.Fd())-3] != nil {
-		t.Errorf("the close-on-exec fd %d is passed on", w.Fd())
 	}
 }
 

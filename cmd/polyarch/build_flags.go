@@ -30,7 +30,7 @@ type buildExtraFlags struct {
 	AddHosts, Ulimits, CapAdd, CapDrop              cli.StringSlice
 	IgnoreFile, Network, SourceDateEpoch, Timestamp string
 	Isolation                                       string
-	RewriteTimestamp                                bool
+	RewriteTimestamp, HTTPProxy                     bool
 }
 
 // newBuildExtraFlags returns the flags and the values they fill.
@@ -58,7 +58,8 @@ func inputFlags(x *buildExtraFlags) []cli.Flag {
 		&cli.StringSliceFlag{Name: "ssh", Usage: "SSH agent `default|ID[=SOCKET]` for RUN --mount=type=ssh (repeatable)", Destination: &x.SSH},
 		&cli.StringSliceFlag{Name: "build-context", Usage: "named context `NAME=VALUE` for FROM NAME and COPY --from=NAME; VALUE is DIR, https://URL, docker-image://REF or oci-layout://DIR[:TAG] (repeatable)", Destination: &x.BuildContexts},
 		&cli.StringFlag{Name: "ignorefile", Usage: "read exclusions from `FILE` instead of CONTEXT/.containerignore", Destination: &x.IgnoreFile},
-		&cli.StringFlag{Name: "network", Value: "host", Usage: "network of RUN steps: host (chroot isolation has no other)", Destination: &x.Network},
+		&cli.StringFlag{Name: "network", Value: "host", Usage: "network of RUN steps: host (the host's) or none (a network namespace of their own with only loopback)", Destination: &x.Network},
+		&cli.BoolFlag{Name: "http-proxy", Value: true, Usage: "pass this environment's http_proxy, https_proxy, ftp_proxy and no_proxy (either case) to RUN steps, never into the image", Destination: &x.HTTPProxy},
 		&cli.StringFlag{Name: "isolation", Value: "chroot", Usage: "how RUN steps are isolated: chroot (own PID, IPC, UTS and mount namespaces; needs no OCI runtime) or oci (crun or runc, where one works: see polyarch info)", Destination: &x.Isolation},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "`HOST:IP` entry in /etc/hosts of RUN steps (comma list or repeated)", Destination: &x.AddHosts},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount `SRC:DEST[:OPTS]` for RUN steps (repeatable)", Destination: &x.Volumes},
@@ -90,7 +91,7 @@ func (x *buildExtraFlags) apply(opts *builder.Options, file string) error {
 		Secrets: x.Secrets.Value(), SSH: x.SSH.Value(), BuildContexts: x.BuildContexts.Value(),
 		IgnoreFile: x.IgnoreFile, Network: x.Network, AddHosts: commaList(x.AddHosts), Volumes: x.Volumes.Value(),
 		Ulimits: commaList(x.Ulimits), CapAdd: commaList(x.CapAdd), CapDrop: commaList(x.CapDrop),
-		Isolation: x.Isolation,
+		Isolation: x.Isolation, NoHTTPProxy: !x.HTTPProxy,
 	}
 	if file != "-" {
 		return nil

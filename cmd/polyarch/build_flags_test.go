@@ -27,7 +27,6 @@ func TestBuildFlagsRejectBadValues(t *testing.T) {
 		{"build-context missing dir", []string{"--build-context", "x=/nonexistent/dir"}, "--build-context"},
 		{"oci-layout context with --pull=always", []string{"--pull", "always", "--build-context", "b=oci-layout://" + ctxDir}, "--pull=always cannot be used with --build-context b="},
 		{"ignorefile missing", []string{"--ignorefile", "/nonexistent/ignore"}, "--ignorefile"},
-		{"network none", []string{"--network", "none"}, "--network none"},
 		{"network private", []string{"--network", "private"}, "--network private"},
 		{"network name", []string{"--network", "podman"}, "--network"},
 		{"add-host syntax", []string{"--add-host", "db=1.2.3.4"}, "--add-host"},
