@@ -59,7 +59,7 @@ func inputFlags(x *buildExtraFlags) []cli.Flag {
 		&cli.StringSliceFlag{Name: "build-context", Usage: "named context `NAME=VALUE` for FROM NAME and COPY --from=NAME; VALUE is DIR, https://URL, docker-image://REF or oci-layout://DIR[:TAG] (repeatable)", Destination: &x.BuildContexts},
 		&cli.StringFlag{Name: "ignorefile", Usage: "read exclusions from `FILE` instead of CONTEXT/.containerignore", Destination: &x.IgnoreFile},
 		&cli.StringFlag{Name: "network", Value: "host", Usage: "network of RUN steps: host (the host's) or none (a network namespace of their own with only loopback)", Destination: &x.Network},
-		&cli.BoolFlag{Name: "http-proxy", Value: true, Usage: "pass this environment's http_proxy, https_proxy, ftp_proxy and no_proxy (either case) to RUN steps, never into the image", Destination: &x.HTTPProxy},
+		&cli.BoolFlag{Name: "http-proxy", Value: true, Usage: "pass this environment's http_proxy, https_proxy, ftp_proxy and no_proxy (either case) to RUN steps, never into the image; --http-proxy=false keeps them out", Destination: &x.HTTPProxy},
 		&cli.StringFlag{Name: "isolation", Value: "chroot", Usage: "how RUN steps are isolated: chroot (own PID, IPC, UTS and mount namespaces; needs no OCI runtime) or oci (crun or runc, where one works: see polyarch info)", Destination: &x.Isolation},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "`HOST:IP` entry in /etc/hosts of RUN steps (comma list or repeated)", Destination: &x.AddHosts},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount `SRC:DEST[:OPTS]` for RUN steps (repeatable)", Destination: &x.Volumes},

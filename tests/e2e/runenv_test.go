@@ -152,3 +152,27 @@ func imageEnv(t *testing.T, s store, ref string) []string {
 	}
 	return e
 }
+
+// TestRunNetworkNoneStep checks that RUN --network=none in the
+// Containerfile gives that step, under chroot isolation and the default
+// --network host, a network namespace holding only lo, while the next
+// step still has the host's interfaces.
+func TestRunNetworkNoneStep(t *testing.T) {
+	ctxDir := writeContext(t, "FROM oci:busybox-oci:3arch\n"+
+		`RUN --network=none echo "NET none=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"`+"\n"+
+		`RUN echo "NET host=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"`+"\n", nil)
+	copyPath(t, filepath.Join(env.Fixtures, "busybox-oci"), filepath.Join(ctxDir, "busybox-oci"))
+	hostIfs, err := os.ReadFile("/proc/net/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := polyarch(t, newStore(t), "build", "--platform", "linux/amd64", ctxDir)
+	mustSucceed(t, r)
+	out := r.Stdout + r.Stderr
+	if !strings.Contains(out, "NET none=lo \n") {
+		t.Errorf("RUN --network=none: the step's interfaces are not lo alone:\n%s", out)
+	}
+	if strings.Count(string(hostIfs), ":") > 1 && strings.Contains(out, "NET host=lo \n") {
+		t.Errorf("the step after RUN --network=none lost the host's interfaces:\n%s", out)
+	}
+}
