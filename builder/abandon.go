@@ -27,7 +27,7 @@ const abandonGrace = 10 * time.Second
 // blocks for ever), and SIGTERM must end polyarch within seconds: Build
 // then removes what the abandoned build left in the store (see
 // cleanup.go), and the rest dies with the process.
-func buildPlatformsOrAbandon(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) ([]PlatformImage, []error, error) {
+func buildPlatformsOrAbandon(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, built func(i int, id string)) ([]PlatformImage, []error, error) {
 	type result struct {
 		images   []PlatformImage
 		failures []error
@@ -35,7 +35,7 @@ func buildPlatformsOrAbandon(ctx context.Context, o *Options, store storage.Stor
 	}
 	done := make(chan result, 1)
 	go func() {
-		images, failures, err := buildPlatforms(ctx, o, store, sys)
+		images, failures, err := buildPlatforms(ctx, o, store, sys, built)
 		done <- result{images, failures, err}
 	}()
 	select {

@@ -85,10 +85,18 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	preflight()
-	images, failures, err := buildPlatformsOrAbandon(ctx, &o, store, sys)
+	early, err := newEarlyStager(ctx, &o, store, sys, tags)
+	if err != nil {
+		return nil, err
+	}
+	defer early.close()
+	images, failures, err := buildPlatformsOrAbandon(ctx, &o, store, sys, early.built)
+	if err != nil {
+		early.close()
+	}
 	if err == nil {
 		var res *Result
-		if res, err = publishKept(ctx, &o, store, sys, images, failures, tags); err == nil || published(err) {
+		if res, err = publishKept(ctx, &o, store, sys, images, failures, tags, early); err == nil || published(err) {
 			return res, err
 		}
 	}

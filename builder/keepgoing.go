@@ -97,7 +97,7 @@ func keepGoing(o *Options, images []PlatformImage, failures []error) ([]Platform
 // publishKept publishes the images built (with --keep-going, those of
 // the platforms that succeeded) and writes the result files; a failed
 // platform makes it return the result and a published *PartialError.
-func publishKept(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, failures []error, tags []string) (*Result, error) {
+func publishKept(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, failures []error, tags []string, early *earlyStager) (*Result, error) {
 	var report []PlatformReport
 	if o.Fanout.KeepGoing {
 		var err error
@@ -105,7 +105,7 @@ func publishKept(ctx context.Context, o *Options, store storage.Store, sys *type
 			return nil, err
 		}
 	}
-	res, err := publish(ctx, o, store, sys, images, tags)
+	res, err := publish(ctx, o, store, sys, images, tags, early)
 	if err != nil {
 		return nil, err
 	}

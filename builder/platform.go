@@ -25,7 +25,9 @@ import (
 // end of ctx, stops the other platforms, RUN steps included; with
 // --keep-going a failure stops only its platform, and is returned in
 // failures at its platform's index (its image is then the zero value).
-func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext) (images []PlatformImage, failures []error, err error) {
+// built, if set, is told of each platform image as soon as it is
+// committed (earlyStager.built).
+func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, built func(i int, id string)) (images []PlatformImage, failures []error, err error) {
 	images, failures = make([]PlatformImage, len(o.Platforms)), make([]error, len(o.Platforms))
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -56,6 +58,9 @@ func buildPlatforms(ctx context.Context, o *Options, store storage.Store, sys *t
 				return err
 			}
 			images[i] = PlatformImage{Platform: p, ImageID: id, Summary: sum}
+			if built != nil {
+				built(i, id)
+			}
 			return nil
 		})
 	}

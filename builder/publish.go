@@ -17,7 +17,7 @@ import (
 // staged next to its destination (after --verify checked the result); every blob and child manifest is pushed
 // to every tag's registry; then the registry tags are written, the staged
 // outputs renamed into place, and the local tags moved last.
-func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string) (*Result, error) {
+func publish(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, images []PlatformImage, tags []string, early *earlyStager) (*Result, error) {
 	assembled := timed("assemble", timingAll)
 	res, err := assemble(ctx, store, sys, images, len(o.Platforms) > 1, o.manifestFormat())
 	assembled()
@@ -37,7 +37,7 @@ func publish(ctx context.Context, o *Options, store storage.Store, sys *types.Sy
 		discard()
 		return nil, err
 	}
-	if err := writeOutputs(ctx, o, store, sys, res, tags); err != nil {
+	if err := writeOutputs(ctx, o, store, sys, res, tags, early); err != nil {
 		discard()
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func assemble(ctx context.Context, store storage.Store, sys *types.SystemContext
 // from it; then writes the registry tags and moves the outputs into
 // place. Every output and registry gets the same bytes, read out of local
 // storage and compressed once; res then reports the digests they hold.
-func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, res *Result, tags []string) error {
+func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, res *Result, tags []string, early *earlyStager) error {
 	if len(o.Outputs) == 0 && o.Fanout.PushByDigest == "" {
 		return nil
 	}
@@ -92,7 +92,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	}
 	defer closeSigner()
 	staging := timed("staging+compression", timingAll)
-	p, err := index.Stage(ctx, store, sys, res.ID, index.StageOptions{Compression: o.Compression, ReportWriter: reportWriter(o), Retry: o.Retry, Format: o.manifestFormat(), Signer: sign})
+	p, err := stageResult(ctx, o, store, sys, res, early, sign)
 	staging()
 	if err != nil {
 		return err

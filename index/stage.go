@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/pkg/retry"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/directory"
+	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/signature/signer"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
@@ -45,6 +47,10 @@ type Staged struct {
 	digest    digest.Digest
 	manifests []digest.Digest
 	referrers []Referrer // pushed after the children (see Attach)
+	// pushed records the child manifests PushContent already wrote,
+	// blobs first, to a destination (pushKey): a later PushContent to it
+	// skips them, only reading them back.
+	pushed map[string]bool
 }
 
 // Stage writes the stored index or image id, compressed as
@@ -70,7 +76,7 @@ func stage(ctx context.Context, store storage.Store, sys *types.SystemContext, o
 	if err != nil {
 		return nil, fmt.Errorf("creating staging directory: %w", err)
 	}
-	p := &Staged{tmp: tmp, sys: sys, o: o}
+	p := &Staged{tmp: tmp, sys: sys, o: o, pushed: map[string]bool{}}
 	if p.ref, err = directory.NewReference(tmp); err == nil {
 		err = write(p.ref, compressing)
 	}
@@ -137,14 +143,28 @@ func (p *Staged) PushContent(ctx context.Context, dest types.ImageReference) err
 			return err
 		}
 		defer t.close()
-		if err := t.sendContent(ctx, p.sys, dest, p.o.ReportWriter); err != nil {
-			return err
+		t.children = slices.DeleteFunc(t.children, func(c child) bool { return p.pushed[pushKey(dest, c.digest)] })
+		if len(t.children) > 0 {
+			if err := t.sendContent(ctx, p.sys, dest, p.o.ReportWriter); err != nil {
+				return err
+			}
 		}
 		if err := verifyChildren(ctx, p.sys, dest, p.manifests); err != nil {
 			return err
 		}
+		for _, d := range p.manifests {
+			p.pushed[pushKey(dest, d)] = true
+		}
 		return PushReferrers(ctx, p.sys, dest, p.referrers, p.o.ReportWriter)
 	})
+}
+
+// pushKey names a child manifest d pushed to dest's repository.
+func pushKey(dest types.ImageReference, d digest.Digest) string {
+	if named := dest.DockerReference(); named != nil {
+		return reference.TrimNamed(named).String() + "@" + d.String()
+	}
+	return transportName(dest) + "@" + d.String()
 }
 
 // PushTag writes the index (or image manifest) under dest's tag, reads
@@ -170,6 +190,10 @@ func (p *Staged) PushTag(ctx context.Context, dest types.ImageReference) (digest
 	})
 	return d, err
 }
+
+// SetSigner makes PushTag sign what it writes with s (nil: no signing),
+// for a part staged during the build that becomes the result.
+func (p *Staged) SetSigner(s *signer.Signer) { p.o.Signer = s }
 
 // Close removes the staging directory.
 func (p *Staged) Close() {
