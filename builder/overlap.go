@@ -34,6 +34,7 @@ type earlyStager struct {
 	dests  []types.ImageReference
 	wg     sync.WaitGroup
 	mu     sync.Mutex
+	pushMu sync.Mutex
 	parts  map[string]*index.Staged // by image ID
 	errs   []error
 	closed bool
@@ -102,6 +103,10 @@ func (e *earlyStager) stage(name, id string) (*index.Staged, error) {
 		return nil, err
 	}
 	logrus.Debugf("timing: phase=early-staging platform=%s elapsed=%s ended=+%s", name, since(t0), since(e.start))
+	// One platform pushes at a time: a layer another platform pushed
+	// is then found present (HEAD) instead of being uploaded again.
+	e.pushMu.Lock()
+	defer e.pushMu.Unlock()
 	for _, dest := range e.dests {
 		t1 := time.Now()
 		if err := p.PushContent(e.ctx, dest); err != nil {

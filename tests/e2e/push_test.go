@@ -40,10 +40,11 @@ func logSize(t *testing.T) int64 {
 }
 
 // TestBuildPushOrder pushes a 3-platform build and checks, in the
-// registry's access log, that every blob precedes every child manifest,
-// the children precede their provenance (each statement's blobs, its
-// manifest by digest, then the subject's sha256-<hex> referrers tag) and
-// all of it precedes the tagged index, and a layer shared by all
+// registry's access log, that each child manifest follows every blob it
+// refers to (platforms are pushed as each one commits, so the children
+// of other platforms may come in between), the provenance statements and
+// their referrers tags come after them, the tagged index follows all of
+// it and is the last write, and a layer shared by all
 // platforms is uploaded once.
 func TestBuildPushOrder(t *testing.T) {
 	s := newStore(t)
@@ -55,34 +56,39 @@ func TestBuildPushOrder(t *testing.T) {
 	r := polyarch(t, s, "build", "--tls-verify=false", "--platform", "linux/amd64,linux/arm64,linux/s390x",
 		"-t", repo+":v1", "--push", "-o", "type=oci,dest="+out, ctxDir)
 	mustSucceed(t, r)
-	reqs := registryRequests(t, offset)
-	var order []string // "blob", "child", "reftag", "index"
-	blobPuts := map[string]int{}
-	for _, req := range reqs {
-		method, uri, _ := strings.Cut(req, " ")
-		switch {
-		case method == "PUT" && strings.Contains(uri, "/push/app/blobs/uploads/"):
-			d := regexp.MustCompile(`digest=(sha256(:|%3A)[0-9a-f]{64})`).FindStringSubmatch(uri)
-			if d != nil {
-				blobPuts[strings.Replace(d[1], "%3A", ":", 1)]++
+	w := parseWrites(registryRequests(t, offset), "/push/app", "v1")
+	t.Logf("push order: %v", w.order)
+	if w.index < 0 || w.index != len(w.order)-1 {
+		t.Fatalf("push order %v: the tagged index must be the last write", w.order)
+	}
+	raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
+	mustSucceed(t, raw)
+	children := rawIndexChildren(t, raw.Stdout)
+	if len(children) != 3 {
+		t.Fatalf("pushed index lists %d manifests, want 3: %s", len(children), raw.Stdout)
+	}
+	for _, c := range children {
+		at, ok := w.children[c]
+		if !ok || at > w.index {
+			t.Errorf("child manifest %s not written before the index (at %d, index at %d)", c, at, w.index)
+		}
+		for _, b := range childBlobs(t, repo, c) {
+			if bat, ok := w.blobs[b]; ok && bat > at {
+				t.Errorf("blob %s written at %d, after its manifest %s at %d", b, bat, c, at)
 			}
-			order = append(order, "blob")
-		case method == "POST" && strings.Contains(uri, "/push/app/blobs/uploads/") && strings.Contains(uri, "mount="):
-			order = append(order, "blob")
-		case method == "PUT" && strings.Contains(uri, "/push/app/manifests/sha256-"):
-			order = append(order, "reftag")
-		case method == "PUT" && strings.Contains(uri, "/push/app/manifests/sha256"):
-			order = append(order, "child")
-		case method == "PUT" && strings.HasSuffix(uri, "/push/app/manifests/v1"):
-			order = append(order, "index")
 		}
 	}
-	t.Logf("push order: %v", order)
-	seq := strings.Join(order, " ")
-	if !regexp.MustCompile(`^(blob )+(child ){3}((blob )*child reftag ){4}index$`).MatchString(seq) {
-		t.Fatalf("push order %q: want blobs, then 3 child manifests, then 4 provenance artifacts (3 children, 1 index) each with its referrers tag, then the index", seq)
+	if len(w.reftags) != 4 {
+		t.Errorf("%d referrers tags written, want 4 (provenance of 3 images and the index)", len(w.reftags))
 	}
-	for d, n := range blobPuts {
+	for _, c := range children {
+		for _, rt := range w.reftags {
+			if rt < w.children[c] {
+				t.Errorf("a referrers tag (at %d) was written before its subjects, image %s at %d", rt, c, w.children[c])
+			}
+		}
+	}
+	for d, n := range w.blobPuts {
 		if n > 1 {
 			t.Errorf("blob %s uploaded %d times", d, n)
 		}
@@ -91,11 +97,9 @@ func TestBuildPushOrder(t *testing.T) {
 	// 1 shared COPY layer = 10 distinct blobs, and 4 provenance
 	// statements with the empty config they share = 5; without
 	// deduplication the COPY layer would be uploaded three times.
-	if len(blobPuts) != 10+5 {
-		t.Errorf("%d distinct blobs uploaded, want 10 of the images and 5 of their provenance: %v", len(blobPuts), blobPuts)
+	if len(w.blobPuts) != 10+5 {
+		t.Errorf("%d distinct blobs uploaded, want 10 of the images and 5 of their provenance: %v", len(w.blobPuts), w.blobPuts)
 	}
-	raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1")
-	mustSucceed(t, raw)
 	_, desc, _ := layout{t: t, dir: out}.top()
 	if got := "sha256:" + sha256hex(raw.Stdout); got != desc.Digest.String() {
 		t.Errorf("registry index %s differs from the OCI output's %s: both outputs must hold the same bytes", got, desc.Digest)
