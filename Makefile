@@ -89,7 +89,7 @@ else
 endif
 
 bench: build fixtures
-	$(TESTENV) tests/bench/run.sh
+	$(TESTENV) tests/bench/run
 
 docs:
 	UPDATE_DOCS=1 $(GOTEST) -run 'TestCLIReferenceUpToDate|TestManPageUpToDate' ./cmd/polyarch
