@@ -38,6 +38,7 @@ type earlyStager struct {
 	parts  map[string]*index.Staged // by image ID
 	errs   []error
 	closed bool
+	shared *index.SharedLayers
 	start  time.Time
 }
 
@@ -65,7 +66,7 @@ func newEarlyStager(ctx context.Context, o *Options, store storage.Store, sys *t
 		dests = append(dests, ref)
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	return &earlyStager{ctx: cctx, cancel: cancel, o: o, store: store, sys: sys, dests: dests, parts: map[string]*index.Staged{}, start: time.Now()}, nil
+	return &earlyStager{ctx: cctx, cancel: cancel, o: o, store: store, sys: sys, dests: dests, parts: map[string]*index.Staged{}, shared: index.NewSharedLayers(), start: time.Now()}, nil
 }
 
 // built starts staging (and pushing the content of) the image id that
@@ -197,5 +198,5 @@ func stageResult(ctx context.Context, o *Options, store storage.Store, sys *type
 
 // stageOptions are the options of every platform's staging.
 func (e *earlyStager) stageOptions() index.StageOptions {
-	return index.StageOptions{Compression: e.o.Compression, ReportWriter: reportWriter(e.o), Retry: e.o.Retry, Format: e.o.manifestFormat()}
+	return index.StageOptions{Compression: e.o.Compression, ReportWriter: reportWriter(e.o), Retry: e.o.Retry, Format: e.o.manifestFormat(), Shared: e.shared}
 }

@@ -32,6 +32,9 @@ type StageOptions struct {
 	// Signer, if set, signs every image manifest and the index PushTag
 	// writes (see OpenSigner); the caller closes it.
 	Signer *signer.Signer
+	// Shared, if set, is the pool through which the stages of one build
+	// compress a layer that several images share once.
+	Shared *SharedLayers
 }
 
 // Staged is an index or image read out of local storage once, with its
@@ -78,10 +81,13 @@ func stage(ctx context.Context, store storage.Store, sys *types.SystemContext, o
 	}
 	p := &Staged{tmp: tmp, sys: sys, o: o, pushed: map[string]bool{}}
 	if p.ref, err = directory.NewReference(tmp); err == nil {
-		err = write(p.ref, compressing)
+		err = write(sharedStaging(p.ref, tmp, o), compressing)
 	}
 	if err == nil {
 		err = p.readDigests(ctx)
+	}
+	if err == nil && o.Shared != nil {
+		err = o.Shared.record(tmp)
 	}
 	if err != nil {
 		p.Close()
