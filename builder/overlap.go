@@ -38,8 +38,11 @@ type earlyStager struct {
 	parts  map[string]*index.Staged // by image ID
 	errs   []error
 	closed bool
-	shared *index.SharedLayers
-	start  time.Time
+	// exports are the OCI outputs, prepared next to their destinations,
+	// that each staged platform's blobs are written into.
+	exports []*index.StagedExport
+	shared  *index.SharedLayers
+	start   time.Time
 }
 
 // newEarlyStager returns a stager for the outputs of o, or nil when the
@@ -65,8 +68,19 @@ func newEarlyStager(ctx context.Context, o *Options, store storage.Store, sys *t
 		}
 		dests = append(dests, ref)
 	}
+	var exports []*index.StagedExport
+	for _, eo := range exportOptions(o, tags) {
+		st, err := index.PrepareExport(eo)
+		if err != nil {
+			for _, st := range exports {
+				st.Discard()
+			}
+			return nil, err
+		}
+		exports = append(exports, st)
+	}
 	cctx, cancel := context.WithCancel(ctx)
-	return &earlyStager{ctx: cctx, cancel: cancel, o: o, store: store, sys: sys, dests: dests, parts: map[string]*index.Staged{}, shared: index.NewSharedLayers(), start: time.Now()}, nil
+	return &earlyStager{exports: exports, ctx: cctx, cancel: cancel, o: o, store: store, sys: sys, dests: dests, parts: map[string]*index.Staged{}, shared: index.NewSharedLayers(), start: time.Now()}, nil
 }
 
 // built starts staging (and pushing the content of) the image id that
@@ -104,6 +118,14 @@ func (e *earlyStager) stage(name, id string) (*index.Staged, error) {
 		return nil, err
 	}
 	logrus.Debugf("timing: phase=early-staging platform=%s elapsed=%s ended=+%s", name, since(t0), since(e.start))
+	for _, st := range e.exports {
+		t1 := time.Now()
+		if err := st.Prefill(p); err != nil {
+			p.Close()
+			return nil, err
+		}
+		logrus.Debugf("timing: phase=early-export platform=%s elapsed=%s", name, since(t1))
+	}
 	// One platform pushes at a time: a layer another platform pushed
 	// is then found present (HEAD) instead of being uploaded again.
 	e.pushMu.Lock()
@@ -162,6 +184,20 @@ func (e *earlyStager) close() {
 		p.Close()
 		delete(e.parts, id)
 	}
+	for _, st := range e.exports {
+		st.Discard()
+	}
+}
+
+// completeExports completes every prepared OCI output from the staged
+// result p (manifests and index.json; the blobs are there already).
+func (e *earlyStager) completeExports(ctx context.Context, p *index.Staged) error {
+	for _, st := range e.exports {
+		if err := p.ExportTo(ctx, st, reportWriter(e.o)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // since formats the time since t in milliseconds.

@@ -110,7 +110,7 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 	if err := attachProvenance(ctx, o, p, res); err != nil {
 		return err
 	}
-	staged, err := stageExports(ctx, o, p, tags)
+	staged, err := stageExports(ctx, o, p, tags, early)
 	defer func() {
 		for _, st := range staged {
 			st.Discard()
@@ -140,21 +140,15 @@ func writeOutputs(ctx context.Context, o *Options, store storage.Store, sys *typ
 
 // stageExports stages every OCI output; it returns those staged so far
 // even on error, for the caller to discard.
-func stageExports(ctx context.Context, o *Options, p *index.Staged, tags []string) ([]*index.StagedExport, error) {
-	refName := "latest"
-	if len(tags) > 0 {
-		refName = index.TagOf(tags[0])
+func stageExports(ctx context.Context, o *Options, p *index.Staged, tags []string, early *earlyStager) ([]*index.StagedExport, error) {
+	if early != nil && len(early.exports) > 0 {
+		defer timed("export", timingAll)()
+		return early.exports, early.completeExports(ctx, p)
 	}
 	var staged []*index.StagedExport
-	for _, out := range o.Outputs {
-		if out.Type == OutputRegistry {
-			continue
-		}
+	for _, eo := range exportOptions(o, tags) {
 		exported := timed("export", timingAll)
-		st, err := p.Export(ctx, index.ExportOptions{
-			Archive: out.Type == OutputOCIArchive, Dest: out.Dest, RefName: refName, ReportWriter: reportWriter(o),
-			Referrers: o.Provenance.intoLayouts(),
-		})
+		st, err := p.Export(ctx, eo)
 		exported()
 		if err != nil {
 			return staged, err
@@ -162,6 +156,24 @@ func stageExports(ctx context.Context, o *Options, p *index.Staged, tags []strin
 		staged = append(staged, st)
 	}
 	return staged, nil
+}
+
+// exportOptions lists the OCI outputs (not registries) to write.
+func exportOptions(o *Options, tags []string) []index.ExportOptions {
+	refName := "latest"
+	if len(tags) > 0 {
+		refName = index.TagOf(tags[0])
+	}
+	var out []index.ExportOptions
+	for _, output := range o.Outputs {
+		if output.Type != OutputRegistry {
+			out = append(out, index.ExportOptions{
+				Archive: output.Type == OutputOCIArchive, Dest: output.Dest, RefName: refName, ReportWriter: reportWriter(o),
+				Referrers: o.Provenance.intoLayouts(),
+			})
+		}
+	}
+	return out
 }
 
 // push uploads the content to every tag's registry first, then writes the

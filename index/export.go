@@ -41,11 +41,28 @@ type StagedExport struct {
 	tmp          *stagingDir
 	staged, dest string
 	archive      bool
+	refName      string
+	referrers    bool // write the staged referrers too (ExportOptions.Referrers)
 }
 
 // stageExport prepares the temporary sibling of o.Dest, lets write fill
 // it through ref, and flushes it to disk.
 func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*StagedExport, error) {
+	st, err := PrepareExport(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.fill(write); err != nil {
+		st.Discard()
+		return nil, err
+	}
+	return st, nil
+}
+
+// PrepareExport creates the temporary sibling of o.Dest, empty, for
+// Prefill to put blobs in while the image is still being built and
+// Staged.ExportTo to complete; Discard it if the build fails.
+func PrepareExport(o ExportOptions) (*StagedExport, error) {
 	if o.RefName == "" {
 		o.RefName = "latest"
 	}
@@ -60,23 +77,24 @@ func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*
 	if err != nil {
 		return nil, err
 	}
-	st := &StagedExport{tmp: tmp, staged: filepath.Join(tmp.path, "out"), dest: dest, archive: o.Archive}
-	ref, err := stagingReference(o.Archive, st.staged, o.RefName)
+	return &StagedExport{tmp: tmp, staged: filepath.Join(tmp.path, "out"), dest: dest, archive: o.Archive, refName: o.RefName, referrers: o.Referrers}, nil
+}
+
+// fill lets write fill the staged export through its reference, then
+// flushes it to disk.
+func (st *StagedExport) fill(write func(ref types.ImageReference) error) error {
+	ref, err := stagingReference(st.archive, st.staged, st.refName)
 	if err == nil {
 		if err = write(ref); err != nil {
-			err = fmt.Errorf("writing OCI output %s: %w", dest, err)
+			err = fmt.Errorf("writing OCI output %s: %w", st.dest, err)
 		}
 	}
 	if err == nil {
 		if err = syncTree(st.staged); err != nil {
-			err = fmt.Errorf("flushing OCI output %s: %w", dest, err)
+			err = fmt.Errorf("flushing OCI output %s: %w", st.dest, err)
 		}
 	}
-	if err != nil {
-		st.Discard()
-		return nil, err
-	}
-	return st, nil
+	return err
 }
 
 // Commit moves the staged export into place: an archive file replaces

@@ -9,7 +9,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/common/pkg/retry"
-	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/directory"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/signature/signer"
@@ -121,21 +120,15 @@ func (p *Staged) Manifests() []digest.Digest { return p.manifests }
 // Export stages an OCI output from the staged bytes, byte for byte, next
 // to o.Dest; Commit the result to move it into place.
 func (p *Staged) Export(ctx context.Context, o ExportOptions) (*StagedExport, error) {
-	return stageExport(o, func(dest types.ImageReference) error {
-		policy, err := policyContext(p.sys)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = policy.Destroy() }()
-		_, err = cp.Image(ctx, policy, dest, p.ref, &cp.Options{
-			ImageListSelection: cp.CopyAllImages, PreserveDigests: true,
-			SourceCtx: p.sys, DestinationCtx: p.sys, ReportWriter: o.ReportWriter,
-		})
-		if err == nil && o.Referrers {
-			err = p.writeLayoutReferrers(ctx, dest)
-		}
-		return err
-	})
+	st, err := PrepareExport(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.ExportTo(ctx, st, o.ReportWriter); err != nil {
+		st.Discard()
+		return nil, err
+	}
+	return st, nil
 }
 
 // PushContent uploads every blob, then every child manifest by digest, to
