@@ -91,15 +91,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer early.close()
 	images, failures, err := buildPlatformsOrAbandon(ctx, &o, store, sys, early.built)
-	if err != nil {
-		early.close()
-	}
 	if err == nil {
 		var res *Result
 		if res, err = publishKept(ctx, &o, store, sys, images, failures, tags, early); err == nil || published(err) {
 			return res, err
 		}
 	}
+	early.close() // staging stopped and removed before the store is cleaned up
 	return nil, afterFailure(err, &o, store, snap, spacePlaces(store, work), func(err error) error { return explainLookup(err, report, plan) })
 }
 
