@@ -3,9 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -180,4 +182,71 @@ func TestBuildOverlapAllOrNothing(t *testing.T) {
 	if pushed > r.Elapsed-3*time.Second {
 		t.Errorf("amd64 was pushed at +%s, not well before the s390x failure ended the build (%s): no overlap", pushed, r.Elapsed)
 	}
+}
+
+// TestInterruptAfterEarlyPush sends SIGTERM to polyarch once amd64's
+// content reached the registry (pushed while s390x still runs its RUN):
+// polyarch stops, exits 143, and leaves no tag, no layout, no prepared
+// output next to it and no staging directory; amd64's manifest stays in
+// the registry untagged.
+func TestInterruptAfterEarlyPush(t *testing.T) {
+	s := newStore(t)
+	marker := newMarker()
+	cf := "FROM " + registryBase("latest") + "\nARG TARGETARCH\n" +
+		`RUN if [ "$TARGETARCH" = s390x ]; then sleep ` + marker + `; fi; uname -m > /arch.txt` + "\n"
+	ctxDir := writeContext(t, cf, nil)
+	repo := env.Registry + "/overlap/sig"
+	offset := logSize(t)
+	out := filepath.Join(t.TempDir(), "oci")
+	args := append(s.flags(), "build", "--tls-verify=false", "--platform", "linux/amd64,linux/s390x",
+		"-t", repo+":v1", "--push", "-o", "type=oci,dest="+out, ctxDir)
+	t.Logf("$ %s %s", env.Bin, strings.Join(args, " "))
+	cmd := exec.Command(env.Bin, args...)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killMarked(marker) })
+	var w writes
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if w = parseWrites(registryRequests(t, offset), "/overlap/sig", "v1"); len(w.children) > 0 {
+			break
+		}
+	}
+	if len(w.children) == 0 || !s390xSleeps(marker) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("amd64 was not pushed while s390x ran (children %v, s390x running %v): %s", w.children, s390xSleeps(marker), stderr.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	t.Logf("stderr:\n%s", stderr.String())
+	if left := marked(marker); len(left) > 0 {
+		t.Errorf("RUN processes left after polyarch exited:\n%s", formatProcs(left))
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("exit %d after SIGTERM, want 143", code)
+	}
+	if tag := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":v1"); tag.Code == 0 {
+		t.Errorf("tag %s:v1 exists after an interrupted build", repo)
+	}
+	for _, pattern := range []string{out, filepath.Join(filepath.Dir(out), ".oci.polyarch-*"), filepath.Join(s.Root, "polyarch-stage-*")} {
+		if m, _ := filepath.Glob(pattern); len(m) > 0 {
+			t.Errorf("left behind after the interrupt: %v", m)
+		}
+	}
+	for d := range w.children {
+		mustSucceed(t, skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+"@"+d))
+	}
+}
+
+// s390xSleeps reports whether the emulated s390x RUN's sleep marker runs.
+func s390xSleeps(marker string) bool {
+	for _, p := range marked(marker) {
+		if filepath.Base(p.args[0]) == "qemu-s390x-static" && p.args[len(p.args)-1] == marker {
+			return true
+		}
+	}
+	return false
 }

@@ -146,7 +146,7 @@ func interruptBuild(t *testing.T, mode string, sig syscall.Signal, runPrefix str
 	if r := podman(t, s, "image", "exists", "localhost/app:sig"); r.Code == 0 {
 		t.Errorf("tag app:sig exists after an interrupted build")
 	}
-	for _, pattern := range []string{filepath.Join(filepath.Dir(out), ".out.polyarch-*"), filepath.Join(s.Root, "polyarch-push-*")} {
+	for _, pattern := range []string{filepath.Join(filepath.Dir(out), ".out.polyarch-*"), filepath.Join(s.Root, "polyarch-push-*"), filepath.Join(s.Root, "polyarch-stage-*")} {
 		if m, _ := filepath.Glob(pattern); len(m) > 0 {
 			t.Errorf("staging left behind: %v", m)
 		}
