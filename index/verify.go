@@ -46,58 +46,76 @@ func (e *NotStoredError) Error() string {
 func (e *NotStoredError) Unwrap() error { return e.Err }
 
 // verifyChildren reads each of the manifests ds back by digest from the
-// repository of the registry reference dest.
+// repository of the registry reference dest, through one connection.
 func verifyChildren(ctx context.Context, sys *types.SystemContext, dest types.ImageReference, ds []digest.Digest) error {
 	named := dest.DockerReference()
 	if named == nil || len(ds) == 0 {
 		return nil
 	}
-	repo := reference.TrimNamed(named)
-	for _, d := range ds {
-		byDigest, err := reference.WithDigest(repo, d)
+	first, err := byDigest(named, ds[0])
+	if err != nil {
+		return err
+	}
+	src, err := first.NewImageSource(ctx, sys)
+	if err != nil {
+		return checkReadBack(first, ds[0], nil, err)
+	}
+	defer src.Close()
+	return verifyFrom(ctx, src, named, ds, true)
+}
+
+// verifyFrom reads each of the manifests ds back by digest through src,
+// an image source of their repository (named); with firstIsSrc, ds[0] is
+// src's own manifest.
+func verifyFrom(ctx context.Context, src types.ImageSource, named reference.Named, ds []digest.Digest, firstIsSrc bool) error {
+	for i, d := range ds {
+		ref, err := byDigest(named, d)
 		if err != nil {
 			return err
 		}
-		ref, err := docker.NewReference(byDigest)
-		if err != nil {
-			return err
+		instance := &d
+		if i == 0 && firstIsSrc {
+			instance = nil
 		}
-		if err := verifyManifest(ctx, sys, ref, d); err != nil {
+		raw, _, err := src.GetManifest(ctx, instance)
+		if err := checkReadBack(ref, d, raw, err); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// byDigest returns the registry reference to manifest d in named's repository.
+func byDigest(named reference.Named, d digest.Digest) (types.ImageReference, error) {
+	canonical, err := reference.WithDigest(reference.TrimNamed(named), d)
+	if err != nil {
+		return nil, err
+	}
+	return docker.NewReference(canonical)
+}
+
 // verifyPushed reads the top manifest of the registry reference dest
 // back (by its tag) and checks that it is want; for an index, each
-// manifest it lists is read back by digest too.
+// manifest it lists is read back by digest too, through the same
+// connection.
 func verifyPushed(ctx context.Context, sys *types.SystemContext, dest types.ImageReference, want digest.Digest) error {
-	raw, mime, err := readBack(ctx, sys, dest)
+	src, err := dest.NewImageSource(ctx, sys)
+	if err != nil {
+		return checkReadBack(dest, want, nil, err)
+	}
+	defer src.Close()
+	raw, mime, err := src.GetManifest(ctx, nil)
 	if err == nil && digest.FromBytes(raw) == want && manifest.MIMETypeIsMultiImage(mime) {
 		list, err := manifest.ListFromBlob(raw, mime)
 		if err != nil {
 			return fmt.Errorf("parsing index %s read back from %s: %w", want, displayName(dest), err)
 		}
-		return verifyChildren(ctx, sys, dest, list.Instances())
+		if named := dest.DockerReference(); named != nil {
+			return verifyFrom(ctx, src, named, list.Instances(), false)
+		}
+		return nil
 	}
 	return checkReadBack(dest, want, raw, err)
-}
-
-// verifyManifest reads ref's manifest back and checks that it is want.
-func verifyManifest(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, want digest.Digest) error {
-	raw, _, err := readBack(ctx, sys, ref)
-	return checkReadBack(ref, want, raw, err)
-}
-
-// readBack fetches the top manifest of ref.
-func readBack(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) ([]byte, string, error) {
-	src, err := ref.NewImageSource(ctx, sys)
-	if err != nil {
-		return nil, "", err
-	}
-	defer src.Close()
-	return src.GetManifest(ctx, nil)
 }
 
 // checkReadBack turns a failed or different read-back into a
