@@ -16,7 +16,12 @@ const timingAll = "all"
 // its layer commit included), commit (the final image), build (one
 // platform, end to end), assemble (the index), staging+compression (the
 // result read out of storage once, layers compressed as they are
-// copied), export, push-by-digest and push.
+// copied), export, push-by-digest and push. While other platforms still
+// build, each committed platform logs early-staging (read out of storage,
+// compressed), early-export (blobs into prepared OCI layouts) and
+// early-push (blobs and manifest by digest), with ended=+D since the
+// builds started; early-wait is the wait for the last ones, and
+// compose-index the index staged from them (see overlap.go).
 
 // timed starts timing a phase of the build for platform (timingAll when
 // shared); calling the returned func logs its elapsed time at debug

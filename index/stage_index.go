@@ -21,7 +21,8 @@ import (
 // containers/image marks it when it copies an index.
 const zstdInstanceAnnotation = "io.github.containers.compression.zstd"
 
-// StageIndex stages the stored index id from parts, its platform images
+// StageIndex stages the stored index id (an OCI index or, for --format
+// docker, a Docker manifest list) from parts, its platform images
 // already staged one by one (Stage of each image ID, in the index's entry
 // order), without reading or compressing any layer again: the parts'
 // blobs are hard-linked into the new staging directory, and the index is
@@ -73,9 +74,13 @@ func storedManifest(ctx context.Context, store storage.Store, sys *types.SystemC
 	return raw, err
 }
 
-// rewriteEntries points each entry of the OCI index raw at its staged
+// rewriteEntries points each entry of the stored index raw (an OCI
+// index, or a Docker manifest list for --format docker) at its staged
 // part, in order.
 func rewriteEntries(raw []byte, parts []*Staged) ([]byte, error) {
+	if manifest.GuessMIMEType(raw) == manifest.DockerV2ListMediaType {
+		return rewriteDockerList(raw, parts)
+	}
 	list, err := manifest.OCI1IndexFromManifest(raw)
 	if err != nil {
 		return nil, fmt.Errorf("parsing index: %w", err)
@@ -96,6 +101,26 @@ func rewriteEntries(raw []byte, parts []*Staged) ([]byte, error) {
 			}
 			e.Annotations[zstdInstanceAnnotation] = "true"
 		}
+	}
+	return list.Serialize()
+}
+
+// rewriteDockerList is rewriteEntries for a Docker manifest list.
+func rewriteDockerList(raw []byte, parts []*Staged) ([]byte, error) {
+	list, err := manifest.Schema2ListFromManifest(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parsing manifest list: %w", err)
+	}
+	if len(list.Manifests) != len(parts) {
+		return nil, fmt.Errorf("manifest list lists %d images, %d were staged", len(list.Manifests), len(parts))
+	}
+	for i, part := range parts {
+		m, err := part.topManifest()
+		if err != nil {
+			return nil, err
+		}
+		e := &list.Manifests[i]
+		e.Digest, e.Size, e.MediaType = digest.FromBytes(m), int64(len(m)), manifest.GuessMIMEType(m)
 	}
 	return list.Serialize()
 }
