@@ -76,53 +76,65 @@ func storedManifest(ctx context.Context, store storage.Store, sys *types.SystemC
 
 // rewriteEntries points each entry of the stored index raw (an OCI
 // index, or a Docker manifest list for --format docker) at its staged
-// part, in order.
+// part, in order, and marks zstd entries of an OCI index.
 func rewriteEntries(raw []byte, parts []*Staged) ([]byte, error) {
+	var list manifest.List
+	var oci *manifest.OCI1Index
+	var err error
 	if manifest.GuessMIMEType(raw) == manifest.DockerV2ListMediaType {
-		return rewriteDockerList(raw, parts)
+		list, err = manifest.Schema2ListFromManifest(raw)
+	} else if oci, err = manifest.OCI1IndexFromManifest(raw); err == nil {
+		list = oci
 	}
-	list, err := manifest.OCI1IndexFromManifest(raw)
 	if err != nil {
 		return nil, fmt.Errorf("parsing index: %w", err)
 	}
-	if len(list.Manifests) != len(parts) {
-		return nil, fmt.Errorf("index lists %d images, %d were staged", len(list.Manifests), len(parts))
+	staged, err := stagedEntries(parts, len(list.Instances()))
+	if err != nil {
+		return nil, err
 	}
-	for i, part := range parts {
-		m, err := part.topManifest()
-		if err != nil {
-			return nil, err
-		}
-		e := &list.Manifests[i]
-		e.Digest, e.Size, e.MediaType = digest.FromBytes(m), int64(len(m)), manifest.GuessMIMEType(m)
-		if isZstd(m) {
-			if e.Annotations == nil {
-				e.Annotations = map[string]string{}
+	updates := make([]manifest.ListUpdate, len(staged))
+	for i, se := range staged {
+		updates[i] = manifest.ListUpdate{Digest: se.digest, Size: se.size, MediaType: se.mime}
+	}
+	if err := list.UpdateInstances(updates); err != nil {
+		return nil, err
+	}
+	if oci != nil {
+		for i, se := range staged {
+			if e := &oci.Manifests[i]; isZstd(se.raw) {
+				if e.Annotations == nil {
+					e.Annotations = map[string]string{}
+				}
+				e.Annotations[zstdInstanceAnnotation] = "true"
 			}
-			e.Annotations[zstdInstanceAnnotation] = "true"
 		}
 	}
 	return list.Serialize()
 }
 
-// rewriteDockerList is rewriteEntries for a Docker manifest list.
-func rewriteDockerList(raw []byte, parts []*Staged) ([]byte, error) {
-	list, err := manifest.Schema2ListFromManifest(raw)
-	if err != nil {
-		return nil, fmt.Errorf("parsing manifest list: %w", err)
+// stagedEntry is the manifest of one staged part, as an index lists it.
+type stagedEntry struct {
+	raw    []byte
+	digest digest.Digest
+	size   int64
+	mime   string
+}
+
+// stagedEntries reads the parts' manifests, for an index of listed entries.
+func stagedEntries(parts []*Staged, listed int) ([]stagedEntry, error) {
+	if listed != len(parts) {
+		return nil, fmt.Errorf("index lists %d images, %d were staged", listed, len(parts))
 	}
-	if len(list.Manifests) != len(parts) {
-		return nil, fmt.Errorf("manifest list lists %d images, %d were staged", len(list.Manifests), len(parts))
-	}
+	out := make([]stagedEntry, len(parts))
 	for i, part := range parts {
 		m, err := part.topManifest()
 		if err != nil {
 			return nil, err
 		}
-		e := &list.Manifests[i]
-		e.Digest, e.Size, e.MediaType = digest.FromBytes(m), int64(len(m)), manifest.GuessMIMEType(m)
+		out[i] = stagedEntry{raw: m, digest: digest.FromBytes(m), size: int64(len(m)), mime: manifest.GuessMIMEType(m)}
 	}
-	return list.Serialize()
+	return out, nil
 }
 
 // isZstd reports whether an image manifest has a zstd layer.
