@@ -59,20 +59,6 @@ func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*
 	return st, nil
 }
 
-// stageExport prepares the temporary sibling of o.Dest, lets write fill
-// it through ref, and flushes it to disk.
-func stageExport(o ExportOptions, write func(ref types.ImageReference) error) (*StagedExport, error) {
-	st, err := PrepareExport(o)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.fill(write); err != nil {
-		st.Discard()
-		return nil, err
-	}
-	return st, nil
-}
-
 // PrepareExport creates the temporary sibling of o.Dest, empty, for
 // Prefill to put blobs in while the image is still being built and
 // Staged.ExportTo to complete; Discard it if the build fails.

@@ -118,6 +118,16 @@ func verifyPushed(ctx context.Context, sys *types.SystemContext, dest types.Imag
 	return checkReadBack(dest, want, raw, err)
 }
 
+// readBack fetches the top manifest of ref.
+func readBack(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) ([]byte, string, error) {
+	src, err := ref.NewImageSource(ctx, sys)
+	if err != nil {
+		return nil, "", err
+	}
+	defer src.Close()
+	return src.GetManifest(ctx, nil)
+}
+
 // checkReadBack turns a failed or different read-back into a
 // NotStoredError naming ref.
 func checkReadBack(ref types.ImageReference, want digest.Digest, raw []byte, err error) error {
