@@ -105,6 +105,9 @@ var explainRules = []explainRule{
 
 // isAuthError reports a 401 or 403 answer, or refused credentials.
 func isAuthError(err error) bool {
+	if err == nil {
+		return false
+	}
 	var creds docker.ErrUnauthorizedForCredentials
 	if errors.As(err, &creds) {
 		return true
@@ -119,8 +122,12 @@ func isAuthError(err error) bool {
 	return containsAny(err.Error(), "401 Unauthorized", "403 Forbidden", "authentication required", "requested access to the resource is denied")
 }
 
-// isNotFound reports an image, repository or manifest the source lacks.
+// isNotFound reports an image, repository or manifest the source lacks;
+// false for a nil error, as for every matcher here.
 func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
 	var missing layout.ImageNotFoundError
 	if errors.As(err, &missing) || errors.Is(err, storage.ErrImageUnknown) || errors.Is(err, storage.ErrNotAnImage) {
 		return true
@@ -138,11 +145,17 @@ func isNotFound(err error) bool {
 // isPlainHTTP reports an https request answered in plain http. net/http
 // has no typed error for it: its message is the only evidence.
 func isPlainHTTP(err error) bool {
+	if err == nil {
+		return false
+	}
 	return strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // isUnknownAuthority reports a certificate chain the client cannot verify.
 func isUnknownAuthority(err error) bool {
+	if err == nil {
+		return false
+	}
 	var unknown x509.UnknownAuthorityError
 	return errors.As(err, &unknown) || strings.Contains(err.Error(), "certificate signed by unknown authority")
 }

@@ -199,7 +199,7 @@ func (p *Staged) pushSigned(ctx context.Context, dest types.ImageReference) (dig
 // isSigstoreDisabled reports containers/image refusing to store sigstore
 // signatures in a registry that registries.d does not enable them for.
 func isSigstoreDisabled(err error) bool {
-	return strings.Contains(err.Error(), "writing sigstore attachments is disabled")
+	return err != nil && strings.Contains(err.Error(), "writing sigstore attachments is disabled")
 }
 
 // explainSigstoreDisabled names the registries.d setting that is missing.
