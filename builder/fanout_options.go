@@ -51,6 +51,20 @@ func (f FanoutOptions) validate() error {
 	return nil
 }
 
+// validateShrink refuses --allow-shrink on a build that pushes no tag:
+// the shrink guard only reads the tags a registry output (--push or
+// -o type=registry) replaces; --push-by-digest and layout or archive
+// outputs write no registry tag, so the flag would change nothing.
+func (o *Options) validateShrink() error {
+	if !o.Fanout.AllowShrink || o.HasOutput(OutputRegistry) {
+		return nil
+	}
+	if o.Fanout.PushByDigest != "" {
+		return fmt.Errorf("--allow-shrink applies to a tag that --push replaces; --push-by-digest writes no tag, so nothing can shrink: drop --allow-shrink, or pass it to the merge (polyarch index create --from-metadata … --allow-shrink)")
+	}
+	return fmt.Errorf("--allow-shrink applies only to --push (or -o type=registry), which may replace a published tag: add --push, or drop --allow-shrink")
+}
+
 // digestRepository returns the normalised push-by-digest repository.
 func (f FanoutOptions) digestRepository() string {
 	named, err := reference.ParseNormalizedNamed(f.PushByDigest)

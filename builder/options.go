@@ -250,6 +250,9 @@ func (o *Options) Validate() error {
 	if err := o.Fanout.validate(); err != nil {
 		return err
 	}
+	if err := o.validateShrink(); err != nil {
+		return err
+	}
 	if err := o.Cache.validate(); err != nil {
 		return err
 	}
