@@ -194,9 +194,17 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 }
 
 // routeTo is route, through a private staging layout merged under the
-// layout's lock when dst is an oci: layout (see writeLayout).
+// layout's lock when dst is an oci: layout (see writeLayout), or a
+// staging archive renamed into place when dst is an oci-archive: file
+// (see writeArchive).
 func routeTo(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan) (digest.Digest, error) {
-	if dst.Transport().Name() != "oci" {
+	switch dst.Transport().Name() {
+	case "oci-archive":
+		return writeArchive(ctx, dst, func(staged types.ImageReference) (digest.Digest, error) {
+			return route(ctx, copyImage, src, staged, opts, plan)
+		})
+	case "oci":
+	default:
 		return route(ctx, copyImage, src, dst, opts, plan)
 	}
 	return writeLayout(ctx, dst, func(staged types.ImageReference) (digest.Digest, error) {

@@ -98,12 +98,12 @@ func (st *StagedExport) fill(write func(ref types.ImageReference) error) error {
 }
 
 // Commit moves the staged export into place: an archive file replaces
-// dest atomically; a layout is merged into dest (created if missing)
+// dest atomically, under its lock (ArchiveLockPath); a layout is merged into dest (created if missing)
 // under the layout's lock, its tag added or moved and every other tag
 // kept, as skopeo copy and polyarch copy do (see mergeLayout).
 func (st *StagedExport) Commit(ctx context.Context) error {
 	if st.archive {
-		return replace(st.staged, st.dest)
+		return replaceArchive(ctx, st.staged, st.dest)
 	}
 	return mergeLayout(ctx, st.staged, st.dest)
 }

@@ -159,7 +159,7 @@ func exportPlatform(ctx context.Context, src types.ImageReference, o ImageExport
 		defer st.Discard()
 		return st.Commit(ctx)
 	}
-	return writeFileAtomically(out.Dest, func(path string) error {
+	return writeFileAtomically(ctx, out.Dest, func(path string) error {
 		if o.Type == ExportTar {
 			return flattenImage(ctx, src, sys, path)
 		}
@@ -220,8 +220,9 @@ func archiveName(src types.ImageReference) reference.NamedTagged {
 }
 
 // writeFileAtomically lets write fill a file in a staging directory
-// next to dest, then renames it over dest.
-func writeFileAtomically(dest string, write func(path string) error) error {
+// next to dest, then renames it over dest under its lock
+// (ArchiveLockPath).
+func writeFileAtomically(ctx context.Context, dest string, write func(path string) error) error {
 	abs, err := filepath.Abs(dest)
 	if err != nil {
 		return fmt.Errorf("resolving output %q: %w", dest, err)
@@ -238,7 +239,7 @@ func writeFileAtomically(dest string, write func(path string) error) error {
 	if err := syncDir(staged); err != nil {
 		return fmt.Errorf("flushing %s: %w", dest, err)
 	}
-	return replace(staged, abs)
+	return replaceArchive(ctx, staged, abs)
 }
 
 // ParseExportOutput parses an export -o value, type=TYPE,dest=PATH, into

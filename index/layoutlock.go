@@ -2,12 +2,10 @@ package index
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,26 +35,9 @@ func lockLayout(ctx context.Context, dir string) (*layoutLock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating OCI layout %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, LayoutLockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := waitFlock(ctx, filepath.Join(dir, LayoutLockName), "OCI layout "+dir)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock file %s of OCI layout %s: %w", path, dir, err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for another writer of OCI layout %s to finish (lock %s): %w", dir, path, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking OCI layout %s (%s): %w", dir, path, err)
+		return nil, err
 	}
 	l := &layoutLock{f: f, dir: dir}
 	l.removeLeftovers()

@@ -105,6 +105,10 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 		d, err = writeLayout(ctx, dest, func(staged types.ImageReference) (digest.Digest, error) {
 			return s.push(ctx, store, sys, staged, opts, opts.ReportWriter)
 		})
+	} else if dest.Transport().Name() == "oci-archive" {
+		d, err = writeArchive(ctx, dest, func(staged types.ImageReference) (digest.Digest, error) {
+			return s.push(ctx, store, sys, staged, opts, opts.ReportWriter)
+		})
 	} else {
 		d, err = s.push(ctx, store, sys, dest, opts, opts.ReportWriter)
 	}
