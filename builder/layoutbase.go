@@ -44,6 +44,13 @@ type layoutBase struct {
 // meaning different images (say, two stages of different --platform) is
 // left out, and buildah reads that base itself.
 func (p *Plan) layoutBases(o *Options, target specs.Platform) ([]layoutBase, error) {
+	return p.stageBases(o, target, func(i int, image string) bool { return p.importedBase(o, i, image) })
+}
+
+// stageBases lists, for one target platform, the FROM arguments of the
+// stages built for which keep(stage index, expanded image) is true,
+// leaving out those written once but meaning different images.
+func (p *Plan) stageBases(o *Options, target specs.Platform, keep func(i int, image string) bool) ([]layoutBase, error) {
 	cf := p.file
 	built, err := cf.reachable(o.Target)
 	if err != nil {
@@ -54,7 +61,7 @@ func (p *Plan) layoutBases(o *Options, target specs.Platform) ([]layoutBase, err
 	var order []string
 	for i, s := range cf.Stages {
 		image := cf.expand(s.Base, o.BuildArgs, target)
-		if !built[i] || !p.importedBase(o, i, image) {
+		if !built[i] || !keep(i, image) {
 			continue
 		}
 		plat, err := cf.stagePlatform(s, o.BuildArgs, target)

@@ -109,6 +109,9 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	opts.Out, opts.Err, opts.ReportWriter = po.out, po.err, po.report
 	imported := timed("base-import", po.tracker.platform)
 	bases, err := importLayoutBases(ctx, o, o.Plan, store, sys, p, opts.ReportWriter)
+	if err == nil {
+		bases, err = withLocalMislabelled(ctx, o, store, sys, p, bases)
+	}
 	if err != nil {
 		return "", nil, err
 	}
