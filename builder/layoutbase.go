@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/index"
 	"go.podman.io/buildah/define"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/signature"
@@ -108,6 +110,10 @@ func importLayoutBases(ctx context.Context, o *Options, plan *Plan, store storag
 	out := map[string]*define.AdditionalBuildContext{}
 	for _, b := range bases {
 		id, err := importBase(ctx, o, store, sys, b, report)
+		var tooLarge *index.LayerTooLargeError
+		if errors.As(err, &tooLarge) {
+			err = tooLarge // containers/image removed the temporary file its wrapping names
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reading base image %s for %s: %w", b.Image, emulation.FormatPlatform(b.Platform), err)
 		}
@@ -153,7 +159,7 @@ func importBase(ctx context.Context, o *Options, store storage.Store, sys *types
 		return "", fmt.Errorf("loading signature policy: %w", err)
 	}
 	defer func() { _ = pc.Destroy() }()
-	_, err = cp.Image(ctx, pc, dest, src, &cp.Options{SourceCtx: &psys, DestinationCtx: sys, ReportWriter: report})
+	_, err = cp.Image(ctx, pc, dest, index.BoundLayers(src, o.MaxLayerSize), &cp.Options{SourceCtx: &psys, DestinationCtx: sys, ReportWriter: report})
 	if err == nil {
 		o.imports.add(id)
 	}

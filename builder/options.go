@@ -125,6 +125,11 @@ type Options struct {
 	// differs from its image's config, with a warning; default: refuse
 	// before any step runs.
 	AllowMislabelledBase bool
+	// MaxLayerSize caps the inflated size of a gzip layer of a base image
+	// polyarch reads into local storage (registry and layout bases, see
+	// importBase); past it the build fails naming the base, the platform
+	// and the layer (--max-layer-size). 0: index.DefaultMaxLayerSize.
+	MaxLayerSize int64
 	// Fanout configures push by digest, partial results and the guard
 	// against shrinking a published index.
 	Fanout FanoutOptions
@@ -226,6 +231,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := emulation.ParseMode(o.Emulation.Mode); err != nil {
 		return err
+	}
+	if o.MaxLayerSize < 0 {
+		return fmt.Errorf("invalid --max-layer-size %d: give a positive size such as 64GiB", o.MaxLayerSize)
 	}
 	if o.Retry < 0 {
 		return fmt.Errorf("invalid --retry %d: use 0 or more", o.Retry)

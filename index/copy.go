@@ -1,7 +1,6 @@
 package index
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -154,7 +153,7 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	}
 	defer closeSigner()
 	if isStorage(dst) && !isStorage(src) {
-		src = boundedRef{ImageReference: src, max: cmp.Or(opts.MaxLayerSize, DefaultMaxLayerSize)}
+		src = BoundLayers(src, opts.MaxLayerSize)
 	}
 	plan, err := planCopy(ctx, src, opts)
 	if err != nil {

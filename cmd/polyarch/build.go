@@ -30,6 +30,8 @@ type buildFlags struct {
 	Verify    bool
 	// AllowMislabelled builds from bases whose index entries lie.
 	AllowMislabelled bool
+	// MaxLayerSize caps a base's gzip layer's inflated size, e.g. "64GiB".
+	MaxLayerSize string
 }
 
 // newBuildCommand returns `polyarch build`.
@@ -63,6 +65,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "emulation", Value: "auto", Usage: "where qemu handlers are registered: auto, private or host", EnvVars: []string{"POLYARCH_EMULATION"}, Destination: &f.Emulation},
 			&cli.BoolFlag{Name: "verify", Usage: "check every platform's labels and ELF files (as polyarch verify) before anything is tagged or pushed", Destination: &f.Verify},
 			&cli.BoolFlag{Name: "allow-mislabelled-base", Usage: "build from a base whose index entry's platform differs from its config's, with a warning (default: refuse)", Destination: &f.AllowMislabelled},
+			maxLayerSizeFlag(&f.MaxLayerSize, "refuse a gzip layer of a base image inflating past `SIZE` when polyarch reads the base into local storage"),
 			&cli.StringFlag{Name: "qemu-dir", Usage: "`DIR` holding qemu-*-static interpreters", EnvVars: []string{"POLYARCH_QEMU_DIR"}, Destination: &f.QEMUDir},
 		}, append(append(append(append(append(append(compFlags, regFlags...), extraFlags...), fanoutFlags...), cacheFlags...), progressFlags...), append(signFlags, provFlag)...)...),
 		Action: func(c *cli.Context) error {
@@ -148,13 +151,17 @@ func (f *buildFlags) options(c *cli.Context, g *globalOptions) (builder.Options,
 	if f.Push {
 		outputs = append(outputs, builder.Output{Type: builder.OutputRegistry})
 	}
+	maxLayer, err := parseMaxLayerSize(f.MaxLayerSize)
+	if err != nil {
+		return builder.Options{}, err
+	}
 	return builder.Options{
 		ContextDir: c.Args().First(), Containerfile: f.File, Tags: f.Tags.Value(), Platforms: platforms,
 		BuildArgs: args, Target: f.Target, Jobs: f.Jobs, NoCache: f.NoCache, Pull: pull, Retry: f.Retry,
 		Outputs: outputs, Quiet: f.Quiet, Stdout: g.Stdout, Stderr: g.Stderr, Verify: f.Verify,
-		AllowMislabelledBase: f.AllowMislabelled,
-		Store:                g.storeOptions(),
-		Emulation:            builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
+		AllowMislabelledBase: f.AllowMislabelled, MaxLayerSize: maxLayer,
+		Store:     g.storeOptions(),
+		Emulation: builder.EmulationOptions{Mode: f.Emulation, QEMUDir: f.QEMUDir},
 	}, nil
 }
 

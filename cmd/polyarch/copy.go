@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	units "github.com/docker/go-units"
 	"github.com/polyarch/polyarch/emulation"
 	"github.com/polyarch/polyarch/index"
 	"github.com/polyarch/polyarch/session"
@@ -62,7 +61,7 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of what was written at DESTINATION to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a copy failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
-			&cli.StringFlag{Name: "max-layer-size", Value: "64GiB", Usage: "refuse a gzip layer inflating past `SIZE` when unpacking into local storage", Destination: &f.MaxLayerSize},
+			maxLayerSizeFlag(&f.MaxLayerSize, "refuse a gzip layer inflating past `SIZE` when unpacking into local storage"),
 			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy the source's signatures (kept by default, as skopeo copy keeps them)", Destination: &f.RemoveSignatures},
 			&cli.BoolFlag{Name: "allow-nondistributable-artifacts", Usage: "fetch foreign layers from their urls (never sending credentials) and copy their content; by default they are never fetched: registries and layouts keep the urls, local storage refuses them", Destination: &f.AllowForeign},
 		}, comp...), both...), src...), append(dst, sign...)...),
@@ -118,9 +117,9 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 	if len(f.Platforms.Value()) == 0 {
 		platforms = nil
 	}
-	maxLayer, err := units.RAMInBytes(f.MaxLayerSize)
-	if err != nil || maxLayer <= 0 {
-		return index.CopyOptions{}, fmt.Errorf("invalid --max-layer-size %q: give a size such as 512MiB or 64GiB", f.MaxLayerSize)
+	maxLayer, err := parseMaxLayerSize(f.MaxLayerSize)
+	if err != nil {
+		return index.CopyOptions{}, err
 	}
 	retry := f.Retry
 	opts := index.CopyOptions{MaxLayerSize: maxLayer, Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign,
