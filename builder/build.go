@@ -31,7 +31,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _, _ = store.Shutdown(false) }()
-	unlock, err := session.LockStoreForBuild(store.RunRoot())
+	unlock, err := session.LockStoreForBuildCleaning(store.RunRoot(), func() { removeDeadBuilds(store, o.Stderr) })
 	if err != nil {
 		return nil, err
 	}

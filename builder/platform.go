@@ -147,6 +147,7 @@ func buildahOptions(o *Options, sys *types.SystemContext, p specs.Platform) defi
 		NoCache:                 o.NoCache,
 		Layers:                  !o.Cache.FinalOnly,
 		RemoveIntermediateCtrs:  true,
+		ContainerSuffix:         buildContainerSuffix,
 		ForceRmIntermediateCtrs: true,
 		OutputFormat:            o.buildahFormat(),
 		SystemContext:           &platformSys,

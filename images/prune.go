@@ -34,10 +34,15 @@ type PruneReport struct {
 	// Repaired are the layers and images containers/storage's Check
 	// found damaged or incomplete, which were removed.
 	Repaired []string `json:"repaired"`
+	// OrphanDirs are the container directories, in the graph root or the
+	// run root, of containers with no record, which were removed (see
+	// session.RemoveOrphanContainerDirs).
+	OrphanDirs []string `json:"orphanDirs"`
 }
 
 // Prune removes, in this order, the working containers of buildah (and so
-// of polyarch) builds, the dangling images (every unused image with
+// of polyarch) builds, the directories of containers that have no record
+// (a build killed while its container was being removed), the dangling images (every unused image with
 // opts.All), repeating while removing one leaves another dangling, and
 // what containers/storage's Check reports as damaged (incomplete layers
 // and the images on them), as podman system check --repair does. Until
@@ -46,7 +51,7 @@ type PruneReport struct {
 // that makes Prune fail meanwhile; a buildah or podman build running on
 // the store would lose them.
 func Prune(ctx context.Context, store storage.Store, opts PruneOptions) (*PruneReport, error) {
-	rep := &PruneReport{Containers: []string{}, Images: []Removed{}, Repaired: []string{}}
+	rep := &PruneReport{Containers: []string{}, Images: []Removed{}, Repaired: []string{}, OrphanDirs: []string{}}
 	unlock, err := session.LockStoreForPrune(store.RunRoot())
 	if errors.Is(err, session.ErrStoreBusy) {
 		return rep, fmt.Errorf("%w (%s): its images and containers are not complete yet; run polyarch prune when it ends", err, store.GraphRoot())
@@ -56,6 +61,9 @@ func Prune(ctx context.Context, store storage.Store, opts PruneOptions) (*PruneR
 	}
 	defer unlock()
 	if rep.Containers, err = removeBuildContainers(store); err != nil {
+		return rep, err
+	}
+	if rep.OrphanDirs, err = session.RemoveOrphanContainerDirs(store); err != nil {
 		return rep, err
 	}
 	if err := pruneImages(ctx, store, opts, rep); err != nil {

@@ -42,13 +42,7 @@ func lockStore(runRoot string, how int) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the build lock %s: %w", path, err)
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
+	if err = flockRetry(f, how); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

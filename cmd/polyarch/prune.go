@@ -72,7 +72,7 @@ func confirmPrune(w io.Writer, r io.Reader, all bool) bool {
 	if all {
 		what = "all images without at least one container associated to them"
 	}
-	fmt.Fprintf(w, "WARNING! This command removes:\n  - %s\n  - build containers left by buildah and polyarch\n  - damaged or incomplete layers\nAre you sure you want to continue? [y/N] ", what)
+	fmt.Fprintf(w, "WARNING! This command removes:\n  - %s\n  - build containers left by buildah and polyarch, and directories of containers with no record\n  - damaged or incomplete layers\nAre you sure you want to continue? [y/N] ", what)
 	answer, _ := bufio.NewReader(r).ReadString('\n')
 	answer = strings.ToLower(strings.TrimSpace(answer))
 	return answer == "y" || answer == "yes"
@@ -82,6 +82,9 @@ func confirmPrune(w io.Writer, r io.Reader, all bool) bool {
 func printPruned(w io.Writer, rep *images.PruneReport) {
 	for _, id := range rep.Containers {
 		fmt.Fprintf(w, "Deleted build container: %s\n", id)
+	}
+	for _, dir := range rep.OrphanDirs {
+		fmt.Fprintf(w, "Deleted directory of a container with no record: %s\n", dir)
 	}
 	printRemoved(w, rep.Images)
 	for _, id := range rep.Repaired {
