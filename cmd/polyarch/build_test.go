@@ -54,6 +54,8 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		{"output without dest", []string{"build", "-o", "type=oci", ctxDir}, "missing dest"},
 		{"registry output with dest", []string{"build", "-o", "type=registry,dest=x", ctxDir}, "takes no dest"},
 		{"bad progress", []string{"build", "--progress", "fancy", ctxDir}, "use auto, plain or quiet"},
+		{"bad max-layer-size", []string{"build", "--max-layer-size", "lots", ctxDir}, "invalid --max-layer-size"},
+		{"zero max-layer-size", []string{"build", "--max-layer-size", "0", ctxDir}, "invalid --max-layer-size"},
 		{"quiet against plain progress", []string{"build", "-q", "--progress", "plain", ctxDir}, "contradicts --progress plain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
