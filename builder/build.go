@@ -36,6 +36,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
+	leaveRunDir, _ := session.EnterRunDir() // without one, temporary files go to TMPDIR
+	defer leaveRunDir()
 	o.imports = &importSet{}
 	defer o.imports.dropUnused(store, o.Stderr)
 	snap, err := prepareStore(store, o.Stderr)

@@ -20,13 +20,18 @@ const buildContainerSuffix = "polyarch-build"
 // removeDeadBuilds removes, at the start of a build that holds the build
 // lock exclusively (no other polyarch build or prune runs on the store),
 // what killed polyarch builds left: their working containers (with their
-// layers) and the directories of containers with no record. Incomplete
-// layers are then removed by prepareStore. Failures are warnings: the
-// build goes on, and polyarch prune removes what is left.
+// layers), the directories of containers with no record and the run
+// directories (temporary files, buildah's overlay over the build context)
+// of dead builds. Incomplete layers are then removed by prepareStore.
+// Failures are warnings: the build goes on, and polyarch prune removes
+// what is left.
 func removeDeadBuilds(store storage.Store, warn io.Writer) {
 	n, err := removeDeadContainers(store)
 	dirs, derr := session.RemoveOrphanContainerDirs(store)
 	n += len(dirs)
+	runDirs, rerr := session.RemoveDeadRunDirs()
+	n += len(runDirs)
+	derr = errors.Join(derr, rerr)
 	if warn == nil {
 		return
 	}
@@ -34,7 +39,7 @@ func removeDeadBuilds(store storage.Store, warn io.Writer) {
 		fmt.Fprintf(warn, "WARNING: removing what killed builds left in %s: %v (run polyarch prune)\n", store.GraphRoot(), err)
 	}
 	if n > 0 {
-		fmt.Fprintf(warn, "removed %d containers and container directories that killed builds left in %s\n", n, store.GraphRoot())
+		fmt.Fprintf(warn, "removed %d containers, container and run directories that killed builds left in %s\n", n, store.GraphRoot())
 	}
 }
 

@@ -122,7 +122,7 @@ func (in *InputOptions) findRuntime(ctx context.Context, work string) error {
 // rootless (it then leaves cgroups alone).
 func runtimeArgs(path, state string) []string {
 	args := []string{"--root", state}
-	if filepath.Base(path) == "runc" && session.InNamespace() {
+	if filepath.Base(path) == "runc" && session.InUserNamespace() {
 		args = append(args, "--rootless", "true")
 	}
 	return args

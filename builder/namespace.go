@@ -11,7 +11,9 @@ import (
 // EnterNamespace returns the re-execution of the running command inside
 // a new user and mount namespace when the build needs one: always when
 // not root (through newuidmap and /etc/subuid, as podman does), and as
-// root when emulation uses private binfmt_misc handlers. The caller
+// root when emulation uses private binfmt_misc handlers. Otherwise root
+// builds in a mount namespace of its own (session.MountNamespace), so
+// nothing it mounts outlives it in the host's namespace. The caller
 // (main) runs it and exits with its status. It returns nil, nil when the
 // current process should build itself.
 func EnterNamespace(o Options) (*session.Reexec, error) {
@@ -33,12 +35,12 @@ func EnterNamespace(o Options) (*session.Reexec, error) {
 	if os.Geteuid() != 0 {
 		return session.StorageNamespace()
 	}
-	if !private || !needsEmulation(o) {
-		return nil, nil
-	}
 	c, err := session.ResolveStore(o.Store)
 	if err != nil {
 		return nil, err
+	}
+	if !private || !needsEmulation(o) {
+		return session.MountNamespace(c)
 	}
 	return session.RootNamespace(c)
 }

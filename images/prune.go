@@ -38,6 +38,10 @@ type PruneReport struct {
 	// run root, of containers with no record, which were removed (see
 	// session.RemoveOrphanContainerDirs).
 	OrphanDirs []string `json:"orphanDirs"`
+	// RunDirs are the temporary directories of dead polyarch builds
+	// (with buildah's overlay over their build context), unmounted and
+	// removed (see session.RemoveDeadRunDirs).
+	RunDirs []string `json:"runDirs"`
 }
 
 // Prune removes, in this order, the working containers of buildah (and so
@@ -51,7 +55,7 @@ type PruneReport struct {
 // that makes Prune fail meanwhile; a buildah or podman build running on
 // the store would lose them.
 func Prune(ctx context.Context, store storage.Store, opts PruneOptions) (*PruneReport, error) {
-	rep := &PruneReport{Containers: []string{}, Images: []Removed{}, Repaired: []string{}, OrphanDirs: []string{}}
+	rep := &PruneReport{Containers: []string{}, Images: []Removed{}, Repaired: []string{}, OrphanDirs: []string{}, RunDirs: []string{}}
 	unlock, err := session.LockStoreForPrune(store.RunRoot())
 	if errors.Is(err, session.ErrStoreBusy) {
 		return rep, fmt.Errorf("%w (%s): its images and containers are not complete yet; run polyarch prune when it ends", err, store.GraphRoot())
@@ -64,6 +68,9 @@ func Prune(ctx context.Context, store storage.Store, opts PruneOptions) (*PruneR
 		return rep, err
 	}
 	if rep.OrphanDirs, err = session.RemoveOrphanContainerDirs(store); err != nil {
+		return rep, err
+	}
+	if rep.RunDirs, err = session.RemoveDeadRunDirs(); err != nil {
 		return rep, err
 	}
 	if err := pruneImages(ctx, store, opts, rep); err != nil {

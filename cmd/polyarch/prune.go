@@ -87,6 +87,9 @@ func printPruned(w io.Writer, rep *images.PruneReport) {
 		fmt.Fprintf(w, "Deleted directory of a container with no record: %s\n", dir)
 	}
 	printRemoved(w, rep.Images)
+	for _, dir := range rep.RunDirs {
+		fmt.Fprintf(w, "Removed the run directory of a dead build: %s\n", dir)
+	}
 	for _, id := range rep.Repaired {
 		fmt.Fprintf(w, "Repaired (removed damaged): %s\n", id)
 	}
