@@ -12,8 +12,8 @@
 //     is never created in an existing store; a store that already has
 //     two is an error naming the one that holds images (ResolveStore).
 //   - Library code never re-executes the process, sets its environment,
-//     changes its log level or exits it. StorageNamespace and
-//     RootNamespace return a *Reexec: main runs it, forwarding signals,
+//     changes its log level or exits it. StorageNamespace,
+//     RootNamespace and MountNamespace return a *Reexec: main runs it, forwarding signals,
 //     and exits with the child's status.
 //   - An unreadable default credentials file is skipped, as podman skips
 //     it; only a file the user named is an error (AuthFile).

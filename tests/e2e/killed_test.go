@@ -145,8 +145,9 @@ func mountsUnder(dir string) []string {
 }
 
 // unmountContextOverlays unmounts the overlays buildah mounted over
-// ctxDir for a build killed before it could (as root they are in the
-// host's mount namespace; rootless, they went with the user namespace).
+// ctxDir for a build killed before it could, should one be in the host's
+// mount namespace (polyarch builds in a mount namespace of its own, root
+// or rootless, so they go with it: TestKilledBuildLeavesNoMounts).
 func unmountContextOverlays(ctxDir string) {
 	info, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, line := range strings.Split(string(info), "\n") {
