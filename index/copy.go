@@ -384,6 +384,9 @@ func copyEntries(ctx context.Context, src, dst types.ImageReference, opts CopyOp
 		return "", err
 	}
 	defer t.close()
+	if err := t.checkPolicy(ctx, opts.DestinationCtx, refName(src)); err != nil {
+		return "", err
+	}
 	t.fetchForeign = opts.AllowNondistributable
 	return t.send(ctx, opts.DestinationCtx, dst, opts.ReportWriter)
 }
