@@ -89,6 +89,11 @@ type CopyOptions struct {
 	// that cannot store them (OCI layouts, local storage).
 	RemoveSignatures bool
 
+	// SkipReferrers leaves out the referrers (provenance and other OCI
+	// 1.1 artifacts) of the source's index and children, which a copy
+	// between registries and OCI layouts carries by default.
+	SkipReferrers bool
+
 	// signer is Sign, opened by Copy.
 	signer *signer.Signer
 }
@@ -204,10 +209,18 @@ func routeTo(ctx context.Context, copyImage policyCopier, src, dst types.ImageRe
 		})
 	case "oci":
 	default:
-		return route(ctx, copyImage, src, dst, opts, plan)
+		d, err := route(ctx, copyImage, src, dst, opts, plan)
+		if err == nil {
+			err = copyReferrers(ctx, src, dst, opts, plan, d)
+		}
+		return d, err
 	}
 	return writeLayout(ctx, dst, func(staged types.ImageReference) (digest.Digest, error) {
-		return route(ctx, copyImage, src, staged, opts, plan)
+		d, err := route(ctx, copyImage, src, staged, opts, plan)
+		if err == nil {
+			err = copyReferrers(ctx, src, staged, opts, plan, d)
+		}
+		return d, err
 	})
 }
 

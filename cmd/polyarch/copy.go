@@ -32,6 +32,8 @@ type copyFlags struct {
 	sign           *signFlags
 	// RemoveSignatures drops the source's signatures.
 	RemoveSignatures bool
+	// Referrers carries the source's referrers (default true).
+	Referrers bool
 }
 
 // newCopyCommand returns `polyarch copy`.
@@ -63,6 +65,7 @@ func newCopyCommand(g *globalOptions) *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress", Destination: &f.Quiet},
 			maxLayerSizeFlag(&f.MaxLayerSize, "refuse a gzip layer inflating past `SIZE` when unpacking into local storage"),
 			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy the source's signatures (kept by default, as skopeo copy keeps them)", Destination: &f.RemoveSignatures},
+			&cli.BoolFlag{Name: "referrers", Value: true, Usage: "copy the referrers (provenance and other OCI 1.1 artifacts) of the index and of each child kept byte for byte, between registries and OCI layouts", Destination: &f.Referrers},
 			&cli.BoolFlag{Name: "allow-nondistributable-artifacts", Usage: "fetch foreign layers from their urls (never sending credentials) and copy their content; by default they are never fetched: registries and layouts keep the urls, local storage refuses them", Destination: &f.AllowForeign},
 		}, comp...), both...), src...), append(dst, sign...)...),
 		Action: func(c *cli.Context) error { return f.run(c, g) },
@@ -123,7 +126,7 @@ func (f *copyFlags) options(c *cli.Context, g *globalOptions) (index.CopyOptions
 	}
 	retry := f.Retry
 	opts := index.CopyOptions{MaxLayerSize: maxLayer, Platforms: platforms, Format: f.Format, Compression: f.comp.options(), Retry: &retry, DigestFile: f.DigestFile, AllowNondistributable: f.AllowForeign,
-		Sign: f.sign.options(), RemoveSignatures: f.RemoveSignatures}
+		Sign: f.sign.options(), RemoveSignatures: f.RemoveSignatures, SkipReferrers: !f.Referrers}
 	if err := opts.Validate(); err != nil {
 		return index.CopyOptions{}, err
 	}

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -56,5 +58,54 @@ func TestCopyChecksSignaturePolicy(t *testing.T) {
 				mustSucceed(t, skopeo(t, "inspect", "--raw", dst))
 			})
 		}
+	}
+}
+
+// referrerDigests maps each subject listed by index inspect --referrers
+// to its referrers' digests.
+func referrerDigests(in inspectReferrers) map[string][]string {
+	out := map[string][]string{}
+	for _, sub := range in.Referrers {
+		for _, r := range sub.Referrers {
+			out[sub.Subject] = append(out[sub.Subject], r.Digest)
+		}
+	}
+	return out
+}
+
+// TestCopyCarriesReferrers pushes a two-platform build with provenance
+// to one repository, copies it with copy --all to another repository and
+// to an OCI layout: both list the same referrers for the same subjects,
+// the registry's statements byte for byte; --referrers=false copies none.
+func TestCopyCarriesReferrers(t *testing.T) {
+	src := env.Registry + "/copyref/src:1"
+	mustSucceed(t, provenanceBuild(t, "-t", src, "--push"))
+	want := referrerDigests(listReferrers(t, "docker://"+src))
+	if len(want) < 2 {
+		t.Fatalf("the source lists referrers for %d subjects, want at least the two children", len(want))
+	}
+	dst := env.Registry + "/copyref/dst:1"
+	layoutDir := filepath.Join(t.TempDir(), "layout")
+	for _, to := range []string{"docker://" + dst, "oci:" + layoutDir + ":1"} {
+		mustSucceed(t, polyarch(t, newStore(t), "copy", "--all", "--tls-verify=false", "docker://"+src, to))
+		got := referrerDigests(listReferrers(t, to))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s lists referrers %v, want the source's %v", to, got, want)
+		}
+	}
+	for subject := range want {
+		if subject == skopeoDigestOf(t, "copyref/src:1") {
+			continue // the index's referrer, if any: listed above
+		}
+		_, a := fallbackReferrer(t, "copyref/src", subject)
+		_, b := fallbackReferrer(t, "copyref/dst", subject)
+		if !bytes.Equal(a, b) {
+			t.Errorf("the provenance of %s differs after the copy", subject)
+		}
+	}
+	none := env.Registry + "/copyref/none:1"
+	mustSucceed(t, polyarch(t, newStore(t), "copy", "--all", "--referrers=false", "--tls-verify=false", "docker://"+src, "docker://"+none))
+	if got := referrerDigests(listReferrers(t, "docker://"+none)); len(got) != 0 {
+		t.Errorf("copy --referrers=false carried referrers: %v", got)
 	}
 }
