@@ -20,7 +20,7 @@ func (p *Staged) PushByDigest(ctx context.Context, dest types.ImageReference) (d
 		return "", err
 	}
 	if len(p.manifests) == 1 && p.manifests[0] == p.digest {
-		return p.digest, nil // a single image, written by PushContent
+		return p.digest, p.signByDigest(ctx, dest, p.digest) // a single image, written by PushContent
 	}
 	err := p.retry(ctx, dest, func() error {
 		t, err := openTransfer(ctx, p.sys, p.ref, nil)
@@ -43,5 +43,8 @@ func (p *Staged) PushByDigest(ctx context.Context, dest types.ImageReference) (d
 		}
 		return verifyChildren(ctx, p.sys, dest, []digest.Digest{d})
 	})
+	if err == nil {
+		err = p.signByDigest(ctx, dest, p.digest)
+	}
 	return p.digest, err
 }

@@ -43,7 +43,7 @@ func newBuildCommand(g *globalOptions) *cli.Command {
 	fanoutFlags, fanout := newBuildFanoutFlags()
 	cacheFlags, cache := newBuildCacheFlags()
 	progressFlags, progress := newBuildProgressFlags()
-	signFlags, sign := newSignFlags("every platform image and the index --push writes")
+	signFlags, sign := newSignFlags("every platform image and the index --push or --push-by-digest writes")
 	provFlag, prov := newProvenanceFlag()
 	return &cli.Command{
 		Name:      "build",

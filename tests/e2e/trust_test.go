@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -107,5 +108,30 @@ func TestCopyCarriesReferrers(t *testing.T) {
 	mustSucceed(t, polyarch(t, newStore(t), "copy", "--all", "--referrers=false", "--tls-verify=false", "docker://"+src, "docker://"+none))
 	if got := referrerDigests(listReferrers(t, "docker://"+none)); len(got) != 0 {
 		t.Errorf("copy --referrers=false carried referrers: %v", got)
+	}
+}
+
+// TestSignedPushByDigest signs a 3-platform build --push-by-digest with
+// key a: the index and every platform manifest, pushed untagged, get a
+// sigstore attachment, accepted under a policy requiring key a (by
+// containers/image's policy engine and the upstream skopeo) and rejected
+// under one requiring key b; no tag but the attachments is written.
+func TestSignedPushByDigest(t *testing.T) {
+	sg := newSigning(t)
+	repo := env.Registry + "/signed/bydigest"
+	ctxDir := writeContext(t, fmt.Sprintf(signContainerfile, registryBase("3arch")), map[string]string{"f.txt": "signed by digest\n"})
+	md := filepath.Join(t.TempDir(), "md.json")
+	mustSucceed(t, polyarch(t, newStore(t), append([]string{"build", "--platform", "linux/amd64,linux/arm64,linux/s390x", "--tls-verify=false",
+		"--push-by-digest", repo, "--metadata-file", md, ctxDir}, sg.signFlags("a")...)...))
+	m := readMetadata(t, md)
+	if m.Name != repo+"@"+m.Digest {
+		t.Fatalf("metadata names %s, want %s@DIGEST", m.Name, repo)
+	}
+	checkAttachments(t, repo, m.Name)
+	sg.checkSigned(t, m.Name, sg.policy["a"], sg.policy["b"])
+	tags := skopeo(t, "list-tags", "--tls-verify=false", "docker://"+repo)
+	mustSucceed(t, tags)
+	if strings.Contains(tags.Stdout, `"latest"`) {
+		t.Errorf("push-by-digest with signing wrote a tag: %s", tags.Stdout)
 	}
 }
