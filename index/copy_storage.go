@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
 	cp "go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/reference"
-	"go.podman.io/image/v5/oci/layout"
 	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 )
@@ -25,8 +23,8 @@ func isStorage(ref types.ImageReference) bool {
 	return ref.Transport().Name() == is.Transport.Name()
 }
 
-// copyFromStoredList stages the index src holds in local storage as an
-// OCI layout next to the store, with every entry it lists (libimage reads
+// copyFromStoredList stages the index src holds in local storage, in its
+// own format (see listFormat), next to the store, with every entry it lists (libimage reads
 // each from wherever it was added from), then copies that layout to dst
 // by the ordinary path, platform selection included.
 func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions) (digest.Digest, error) {
@@ -65,10 +63,7 @@ func stageStoredList(ctx context.Context, src types.ImageReference, sys *types.S
 		return nil, nil, fmt.Errorf("creating a staging directory for index %s: %w", img.ID, err)
 	}
 	cleanup := func() { _ = os.RemoveAll(tmp) }
-	staged, err := layout.NewReference(filepath.Join(tmp, "layout"), "copy")
-	if err == nil {
-		err = copyFromStorage(ctx, store, sys, img.ID, staged, nil)
-	}
+	staged, err := stageStoredAs(ctx, store, sys, img.ID, tmp)
 	if err != nil {
 		cleanup()
 		return nil, nil, fmt.Errorf("staging index %s: %w", img.ID, err)

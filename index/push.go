@@ -31,8 +31,9 @@ func listType(format string) (string, error) {
 // PushOptions configures Push. The zero value pushes an OCI index with
 // DefaultRetry retries and no progress output.
 type PushOptions struct {
-	// Format of the index and its manifests: FormatOCI (default) or
-	// FormatV2S2, a Docker manifest list of schema 2 manifests.
+	// Format of the index and its manifests: FormatOCI or FormatV2S2, a
+	// Docker manifest list of schema 2 manifests; default (""): the
+	// index's own (see listFormat).
 	Format string
 	// Retry is how many times a failed step is retried, with exponential
 	// backoff; default (nil) DefaultRetry.
@@ -87,6 +88,9 @@ func Push(ctx context.Context, store storage.Store, sys *types.SystemContext, na
 	}
 	if len(s.list.Instances()) == 0 {
 		return "", fmt.Errorf("pushing index %s: it is empty: add images with `polyarch index add %s SOURCE`", s.label(), name)
+	}
+	if opts.Format == "" {
+		opts.Format = listFormat(s.list) // a Docker manifest list stays one
 	}
 	sign, err := openPushSigner(opts.Sign, dest)
 	if err != nil {

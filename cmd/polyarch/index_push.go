@@ -42,7 +42,7 @@ func newIndexPushCommand(g *globalOptions) *cli.Command {
 			"first, then each image manifest by digest, then the index under the tag.",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "all", Value: true, Usage: "push every image of the index (only true is supported)", Destination: &f.All},
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: index.FormatOCI, Usage: "manifest `FORMAT`: oci or v2s2 (Docker manifest list)", Destination: &f.Format},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "manifest `FORMAT`: oci or v2s2 (Docker manifest list) (default: the index's own; a Docker manifest list of Docker images stays one)", Destination: &f.Format},
 			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed index's digest to `FILE`", Destination: &f.DigestFile},
 			&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "retry a push failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress, only the digest", Destination: &f.Quiet},
@@ -66,7 +66,7 @@ func (f *pushFlags) parse(args []string, g *globalOptions) error {
 	if !f.All {
 		return fmt.Errorf("--all=false is not supported: polyarch index push always pushes every image of the index")
 	}
-	if f.Format != index.FormatOCI && f.Format != index.FormatV2S2 {
+	if f.Format != "" && f.Format != index.FormatOCI && f.Format != index.FormatV2S2 {
 		return fmt.Errorf("invalid --format %q: use %s or %s", f.Format, index.FormatOCI, index.FormatV2S2)
 	}
 	retry := f.Retry

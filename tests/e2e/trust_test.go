@@ -135,3 +135,42 @@ func TestSignedPushByDigest(t *testing.T) {
 		t.Errorf("push-by-digest with signing wrote a tag: %s", tags.Stdout)
 	}
 }
+
+// TestDockerListKeepsFormat builds --format docker into local storage
+// only, then pushes it with index push and copies it with copy
+// containers-storage:, both without --format: the registry holds a
+// Docker manifest list of Docker schema 2 manifests whose configs keep
+// HEALTHCHECK, SHELL and ONBUILD. --format oci still converts.
+func TestDockerListKeepsFormat(t *testing.T) {
+	s := newStore(t)
+	ctx := writeContext(t, fmt.Sprintf(formatContainerfile, registryBase("latest")), nil)
+	name := "localhost/dockerkeep:1"
+	mustSucceed(t, polyarch(t, s, "build", "--platform", "linux/amd64,linux/arm64", "--format", "docker", "--tls-verify=false", "-t", name, ctx))
+	pushed, copied, oci := env.Registry+"/dockerkeep/pushed:1", env.Registry+"/dockerkeep/copied:1", env.Registry+"/dockerkeep/oci:1"
+	mustSucceed(t, polyarch(t, s, "index", "push", "--tls-verify=false", name, "docker://"+pushed))
+	mustSucceed(t, polyarch(t, s, "copy", "--tls-verify=false", "containers-storage:"+name, "docker://"+copied))
+	mustSucceed(t, polyarch(t, s, "index", "push", "--tls-verify=false", "--format", "oci", name, "docker://"+oci))
+	for _, ref := range []string{pushed, copied} {
+		raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+ref)
+		mustSucceed(t, raw)
+		list := decodeIndex(t, raw.Stdout)
+		if list.MediaType != dockerListType || len(list.Manifests) != 2 {
+			t.Errorf("%s is %s with %d entries, want a Docker manifest list of 2", ref, list.MediaType, len(list.Manifests))
+		}
+		for _, m := range list.Manifests {
+			if m.MediaType != dockerManifestType {
+				t.Errorf("%s lists %s as %s, want Docker schema 2", ref, m.Digest, m.MediaType)
+			}
+		}
+		for _, arch := range []string{"amd64", "arm64"} {
+			c := skopeo(t, "--override-arch", arch, "inspect", "--config", "--raw", "--tls-verify=false", "docker://"+ref)
+			mustSucceed(t, c)
+			checkDockerConfig(t, c.Stdout, arch)
+		}
+	}
+	raw := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+oci)
+	mustSucceed(t, raw)
+	if mt := decodeIndex(t, raw.Stdout).MediaType; mt != "application/vnd.oci.image.index.v1+json" {
+		t.Errorf("index push --format oci wrote %s, want an OCI index", mt)
+	}
+}
