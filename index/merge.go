@@ -39,6 +39,10 @@ type MergeOptions struct {
 	Retry int
 	// ReportWriter receives progress lines; nil means silence.
 	ReportWriter io.Writer
+	// Sign signs every child and the index in dest's repository, after
+	// carrying there the signatures children have where they are read
+	// (see signMerge).
+	Sign SignOptions
 }
 
 // Merge builds an OCI index of the children srcs name, without
@@ -56,6 +60,11 @@ func Merge(ctx context.Context, sys *types.SystemContext, dest types.ImageRefere
 	if dest.Transport().Name() != "docker" {
 		return "", fmt.Errorf("merging into %s: the destination must be a registry tag, e.g. docker://REG/REPO:TAG", transportName(dest))
 	}
+	sign, err := openPushSigner(o.Sign, dest)
+	if err != nil {
+		return "", err
+	}
+	defer sign.close()
 	m := &merge{sys: sys, dest: dest, sources: map[string]types.ImageSource{}}
 	defer m.close()
 	children, err := m.resolve(ctx, srcs)
@@ -71,8 +80,12 @@ func Merge(ctx context.Context, sys *types.SystemContext, dest types.ImageRefere
 	if err != nil {
 		return "", fmt.Errorf("merging into %s: %w", name, err)
 	}
+
 	if err := retry.IfNecessary(ctx, func() error { return m.push(ctx, children, top, o.ReportWriter) }, &retry.Options{MaxRetry: o.Retry}); err != nil {
 		return "", fmt.Errorf("pushing merged index to %s: %w", name, Explain(err, name))
+	}
+	if err := signMerge(ctx, sys, dest, children, digest.FromBytes(top), sign.s, o.ReportWriter); err != nil {
+		return "", fmt.Errorf("merging into %s: %w", name, Explain(err, name))
 	}
 	return digest.FromBytes(top), nil
 }

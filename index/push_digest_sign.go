@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	digest "github.com/opencontainers/go-digest"
-	"go.podman.io/image/v5/docker"
-	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/types"
 )
 
@@ -23,11 +21,7 @@ func (p *Staged) signByDigest(ctx context.Context, dest types.ImageReference, d 
 	if named == nil {
 		return fmt.Errorf("signing %s: only registries hold signatures", transportName(dest))
 	}
-	digested, err := reference.WithDigest(reference.TrimNamed(named), d)
-	if err != nil {
-		return err
-	}
-	ref, err := docker.NewReference(digested)
+	ref, err := byDigest(named, d)
 	if err != nil {
 		return err
 	}
@@ -36,7 +30,7 @@ func (p *Staged) signByDigest(ctx context.Context, dest types.ImageReference, d 
 		return err
 	}
 	if written != d {
-		return fmt.Errorf("signing %s wrote %s instead", digested, written)
+		return fmt.Errorf("signing %s wrote %s instead", transportName(ref), written)
 	}
 	return nil
 }

@@ -88,6 +88,8 @@ func newIndexCreateCommand(g *globalOptions) *cli.Command {
 				return cli.Exit("--amend, --replace and --platform edit indexes in local storage; a merge into a registry (--from-metadata or a docker:// NAME) takes every child of its sources once", 125)
 			case !merging && merge.AllowShrink:
 				return cli.Exit("--allow-shrink applies to a merge into a registry: pass --from-metadata or a docker:// NAME, or use it with polyarch index push", 125)
+			case !merging && merge.sign.options().Enabled():
+				return cli.Exit("--sign-by-sigstore-private-key signs a merge into a registry: pass --from-metadata or a docker:// NAME, or sign with polyarch index push", 125)
 			case merging:
 				return merge.action(c, g, reg, f.Quiet)
 			}

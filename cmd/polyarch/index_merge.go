@@ -16,15 +16,19 @@ type mergeFlags struct {
 	FromMetadata bool
 	AllowShrink  bool
 	Retry        uint
+	// sign signs the merged index and its children.
+	sign *signFlags
 }
 
 // flags returns the flags filling f.
 func (f *mergeFlags) flags() []cli.Flag {
-	return []cli.Flag{
+	sign, s := newSignFlags("with a registry NAME: every child and the index, after carrying the children's signatures from where they are read")
+	f.sign = s
+	return append(sign, []cli.Flag{
 		&cli.BoolFlag{Name: "from-metadata", Usage: "SOURCE arguments that are files are --metadata-file outputs of builds (build --push-by-digest); the index is pushed to the registry NAME names", Destination: &f.FromMetadata},
 		&cli.BoolFlag{Name: "allow-shrink", Usage: "with a registry NAME: let the index replace a published tag that lists platforms it lacks (refused by default)", Destination: &f.AllowShrink},
 		&cli.UintFlag{Name: "retry", Value: index.DefaultRetry, Usage: "with a registry NAME: retry a push failing for a transient cause `N` times, with backoff", Destination: &f.Retry},
-	}
+	}...)
 }
 
 // merging reports whether create writes the registry directly: with
@@ -90,7 +94,10 @@ func (f *mergeFlags) action(c *cli.Context, g *globalOptions, reg *registryFlags
 	if err := g.parsed(); err != nil {
 		return err
 	}
-	o := index.MergeOptions{AllowShrink: f.AllowShrink, Retry: int(f.Retry)}
+	o := index.MergeOptions{AllowShrink: f.AllowShrink, Retry: int(f.Retry), Sign: f.sign.options()}
+	if err := index.CheckSigner(o.Sign); err != nil {
+		return cli.Exit(err.Error(), 125)
+	}
 	if !quiet {
 		o.ReportWriter = g.Stderr
 	}

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
+
 	"bytes"
 	"fmt"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,6 +136,26 @@ func TestSignedPushByDigest(t *testing.T) {
 	mustSucceed(t, tags)
 	if strings.Contains(tags.Stdout, `"latest"`) {
 		t.Errorf("push-by-digest with signing wrote a tag: %s", tags.Stdout)
+	}
+
+	// The fan-out merge signs with key b and carries the children's key a
+	// signatures: each child's attachment holds both, the index's one.
+	target := env.Registry + "/signed/merged:1"
+	mustSucceed(t, polyarch(t, newStore(t), append([]string{"index", "create", "--tls-verify=false", "--from-metadata", target, md}, sg.signFlags("b")...)...))
+	sg.checkSigned(t, target, sg.policy["b"], sg.policy["a"])
+	raw := skopeoRaw(t, "docker://"+target)
+	want := map[string]int{"sha256:" + sha256hex(raw): 1}
+	for _, m := range decodeIndex(t, raw).Manifests {
+		want[m.Digest.String()] = 2
+	}
+	for d, n := range want {
+		var sig specs.Manifest
+		if err := json.Unmarshal([]byte(skopeoRaw(t, "docker://"+env.Registry+"/signed/merged:"+strings.Replace(d, ":", "-", 1)+".sig")), &sig); err != nil {
+			t.Fatal(err)
+		}
+		if len(sig.Layers) != n {
+			t.Errorf("signed/merged@%s has %d signatures, want %d", d, len(sig.Layers), n)
+		}
 	}
 }
 
