@@ -141,6 +141,16 @@ func TestSignedPushByDigest(t *testing.T) {
 	// The fan-out merge signs with key b and carries the children's key a
 	// signatures: each child's attachment holds both, the index's one.
 	target := env.Registry + "/signed/merged:1"
+	wrong := filepath.Join(sg.dir, "wrong")
+	writeTestFile(t, wrong, "wrong\n")
+	bad := polyarch(t, newStore(t), "index", "create", "--tls-verify=false", "--from-metadata", target, md,
+		"--registries.d", sg.registriesD, "--sign-by-sigstore-private-key", sg.key["b"], "--sign-passphrase-file", wrong)
+	if bad.Code != 125 || !strings.Contains(bad.Stderr, "passphrase") {
+		t.Errorf("merge with a wrong passphrase: exit %d, want 125 naming the passphrase: %s", bad.Code, bad.Stderr)
+	}
+	if r := skopeo(t, "inspect", "--raw", "--tls-verify=false", "docker://"+target); r.Code == 0 {
+		t.Fatalf("a merge with a wrong passphrase pushed %s", target)
+	}
 	mustSucceed(t, polyarch(t, newStore(t), append([]string{"index", "create", "--tls-verify=false", "--from-metadata", target, md}, sg.signFlags("b")...)...))
 	sg.checkSigned(t, target, sg.policy["b"], sg.policy["a"])
 	raw := skopeoRaw(t, "docker://"+target)
