@@ -54,6 +54,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 	sys.BigFilesTemporaryDir = work
+	o.archives = newArchiveDirs(work)
 	if err := o.writeStdinContainerfile(work); err != nil {
 		return nil, err
 	}

@@ -142,6 +142,9 @@ type Options struct {
 	// imports are the images this build read from layouts into local
 	// storage (see imports.go); Build sets it.
 	imports *importSet
+	// archives are the oci-archive: bases this build unpacked (see
+	// archivebase.go); nil: containers/image untars them on every read.
+	archives *archiveDirs
 }
 
 // EmulationOptions configures emulation of foreign platforms.

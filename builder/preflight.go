@@ -153,6 +153,14 @@ func baseReferences(o *Options, store storage.Store, sys *types.SystemContext, n
 				return nil, fmt.Errorf("base image %s: %s is not in the build context %s: paths of %s: bases are resolved inside the build context, as buildah does; copy the layout or archive into the context", name, path, o.ContextDir, t.Name())
 			}
 			name = t.Name() + ":" + filepath.Join(o.ContextDir, within)
+			if t.Name() == "oci-archive" && o.archives != nil {
+				_, image, _ := strings.Cut(within, ":")
+				ref, err := o.archives.reference(inContext, image)
+				if err != nil {
+					return nil, fmt.Errorf("base image %s: %w", name, err)
+				}
+				return []types.ImageReference{ref}, nil
+			}
 		}
 		ref, err := alltransports.ParseImageName(name)
 		if err != nil {
