@@ -164,6 +164,9 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	if err != nil {
 		return nil, err
 	}
+	handoff := &handoffRef{ImageReference: src, open: plan.src}
+	defer handoff.closeUnused()
+	src = handoff
 	if !opts.AllowNondistributable && !acceptsForeignURLs(dst) && !isStorage(src) {
 		if err := checkForeign(ctx, src, opts.SourceCtx, plan.instances, dst); err != nil {
 			return nil, err
@@ -260,19 +263,32 @@ type copyPlan struct {
 	offered   []specs.Platform
 	chosen    []specs.Platform // nil: everything
 	instances []digest.Digest  // nil: everything
+	// src is the source planCopy read, still open: the copy reads from
+	// it (see handoffRef) instead of opening and reading the source again.
+	src types.ImageSource
 }
 
 // planCopy reads the source's top-level manifest and picks the instances
-// for opts.Platforms, failing if one is missing.
-func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (*copyPlan, error) {
-	in, err := Inspect(ctx, ref, opts.SourceCtx)
+// for opts.Platforms, failing if one is missing. On success the plan holds
+// the source it read, open, for the copy (the caller closes it).
+func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (_ *copyPlan, err error) {
+	src, err := ref.NewImageSource(ctx, opts.SourceCtx)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting %s: %w", displayName(ref), Explain(err, refName(ref)))
+	}
+	defer func() {
+		if err != nil {
+			_ = src.Close()
+		}
+	}()
+	in, err := inspectSource(ctx, ref, src, opts.SourceCtx)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDocuments(ctx, ref, opts.SourceCtx, in); err != nil {
+	if err := checkDocuments(ctx, ref, src, in); err != nil {
 		return nil, err
 	}
-	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests)}
+	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests), src: src}
 	if in.Platform != nil && usable(*in.Platform) {
 		plan.offered = []specs.Platform{emulation.NormalizePlatform(*in.Platform)}
 	}

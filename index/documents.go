@@ -59,18 +59,14 @@ func checkDescriptor(image string, d digest.Digest, described string, raw []byte
 // source but local storage, manifests and the configs they name must be
 // at most MaxDocumentSize: an entry's size is checked before its
 // manifest is read.
-func checkDocuments(ctx context.Context, ref types.ImageReference, sys *types.SystemContext, in *Inspection) error {
+// The entries are read from src, an image source of ref.
+func checkDocuments(ctx context.Context, ref types.ImageReference, src types.ImageSource, in *Inspection) error {
 	if isStorage(ref) {
 		return nil
 	}
 	if !manifest.MIMETypeIsMultiImage(in.MediaType) {
 		return nil // Inspect checked it
 	}
-	src, err := ref.NewImageSource(ctx, sys)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", in.Name, err)
-	}
-	defer src.Close()
 	for _, e := range in.Manifests {
 		if e.Size > MaxDocumentSize {
 			return &TooLargeError{Image: in.Name, What: "manifest", Digest: e.Digest, Size: e.Size}

@@ -47,12 +47,18 @@ type Inspection struct {
 // MediaTypeMismatchError; a manifest or config over MaxDocumentSize is a
 // TooLargeError.
 func Inspect(ctx context.Context, ref types.ImageReference, sys *types.SystemContext) (*Inspection, error) {
-	name := displayName(ref)
 	src, err := ref.NewImageSource(ctx, sys)
 	if err != nil {
-		return nil, fmt.Errorf("inspecting %s: %w", name, Explain(err, refName(ref)))
+		return nil, fmt.Errorf("inspecting %s: %w", displayName(ref), Explain(err, refName(ref)))
 	}
 	defer src.Close()
+	return inspectSource(ctx, ref, src, sys)
+}
+
+// inspectSource is Inspect reading from src, an image source of ref the
+// caller opened and closes.
+func inspectSource(ctx context.Context, ref types.ImageReference, src types.ImageSource, sys *types.SystemContext) (*Inspection, error) {
+	name := displayName(ref)
 	raw, mime, err := src.GetManifest(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest of %s: %w", name, Explain(err, refName(ref)))
