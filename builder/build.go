@@ -17,6 +17,8 @@ import (
 // a failure leaves existing tags and output paths as they were.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	preflight := timed("preflight", timingAll)
+	ctx, closeSources := withSourceCache(ctx)
+	defer closeSources()
 	o.Provenance.started = time.Now()
 	plan, err := planOf(&o)
 	if err != nil {

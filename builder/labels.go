@@ -99,7 +99,7 @@ func baseLabel(ctx context.Context, o *Options, store storage.Store, sys *types.
 // its config. ok is false when ref is an index without such an entry, so
 // the next source is tried; a single image has nothing to compare.
 func entryLabel(ctx context.Context, store storage.Store, sys *types.SystemContext, ref types.ImageReference, n baseNeed) (m *mislabel, ok bool, err error) {
-	src, err := ref.NewImageSource(ctx, sys)
+	src, err := metadataSource(ctx, sys, ref)
 	if err != nil {
 		return nil, false, err
 	}

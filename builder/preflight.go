@@ -123,7 +123,7 @@ func basePlatforms(ctx context.Context, o *Options, store storage.Store, sys *ty
 	var all []specs.Platform
 	var errs []error
 	for _, ref := range refs {
-		ps, err := index.Platforms(ctx, sys, ref)
+		ps, err := basePlatformsOf(ctx, sys, ref)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -80,7 +80,7 @@ func platformSource(ctx context.Context, sys *types.SystemContext, refs []types.
 
 // configOf returns the config ID and platform of ref's image for sys.
 func configOf(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) (string, specs.Platform, error) {
-	img, err := ref.NewImage(ctx, sys)
+	img, err := metadataImage(ctx, sys, ref)
 	if err != nil {
 		return "", specs.Platform{}, err
 	}

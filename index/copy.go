@@ -164,9 +164,8 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	handoff := &handoffRef{ImageReference: src, open: plan.src}
-	defer handoff.closeUnused()
-	src = handoff
+	src, closeUnused := handOff(src, plan)
+	defer closeUnused()
 	if !opts.AllowNondistributable && !acceptsForeignURLs(dst) && !isStorage(src) {
 		if err := checkForeign(ctx, src, opts.SourceCtx, plan.instances, dst); err != nil {
 			return nil, err

@@ -43,6 +43,8 @@ func copyFromStoredList(ctx context.Context, copyImage policyCopier, src, dst ty
 	if err != nil {
 		return "", err
 	}
+	staged, closeUnused := handOff(staged, plan)
+	defer closeUnused()
 	return route(ctx, copyImage, staged, dst, opts, plan)
 }
 

@@ -21,6 +21,19 @@ type handoffRef struct {
 	open types.ImageSource
 }
 
+// handOff returns the reference the copy reads src through, with the
+// source plan read handed over, and what closes that source if the copy
+// never took it. Local storage references stay as they are: the copy
+// looks their images up by reference type (and they cost no request).
+func handOff(src types.ImageReference, plan *copyPlan) (types.ImageReference, func()) {
+	if isStorage(src) {
+		_ = plan.src.Close()
+		return src, func() {}
+	}
+	r := &handoffRef{ImageReference: src, open: plan.src}
+	return r, r.closeUnused
+}
+
 // NewImageSource returns the open source once, then new ones.
 func (r *handoffRef) NewImageSource(ctx context.Context, sys *types.SystemContext) (types.ImageSource, error) {
 	r.mu.Lock()

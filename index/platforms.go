@@ -22,6 +22,13 @@ func Platforms(ctx context.Context, sys *types.SystemContext, ref types.ImageRef
 		return nil, err
 	}
 	defer src.Close()
+	return SourcePlatforms(ctx, sys, src)
+}
+
+// SourcePlatforms is Platforms reading from src, an image source the
+// caller opened and closes (one it shares between several reads).
+func SourcePlatforms(ctx context.Context, sys *types.SystemContext, src types.ImageSource) ([]specs.Platform, error) {
+	ref := src.Reference()
 	raw, mime, err := src.GetManifest(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest of %s: %w", transportName(ref), err)
