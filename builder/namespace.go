@@ -40,9 +40,25 @@ func EnterNamespace(o Options) (*session.Reexec, error) {
 		return nil, err
 	}
 	if !private || !needsEmulation(o) {
+		if err := mountHostBinfmtFirst(mode, o); err != nil {
+			return nil, err
+		}
 		return session.MountNamespace(c)
 	}
 	return session.RootNamespace(c)
+}
+
+// mountHostBinfmtFirst mounts the host's binfmt_misc, in the host's
+// mount namespace, before a host-mode build that will register handlers
+// moves into a mount namespace of its own: the build's namespace inherits
+// the mount, so the handlers it registers are the host's and the host
+// sees them where it looks, as `polyarch emulation install` leaves them.
+// Builds in any other mode change nothing on the host.
+func mountHostBinfmtFirst(mode emulation.Mode, o Options) error {
+	if mode != emulation.ModeHost || !needsEmulation(o) {
+		return nil
+	}
+	return ensureHostBinfmt()
 }
 
 // needsEmulation reports whether a foreign platform has RUN steps to
