@@ -242,6 +242,23 @@ func readReferrersTag(ctx context.Context, sys *types.SystemContext, repo refere
 	return list, nil
 }
 
+// readReferrer reads the manifest dgst of repo by digest.
+func readReferrer(ctx context.Context, sys *types.SystemContext, repo reference.Named, dgst digest.Digest) ([]byte, error) {
+	named, err := reference.WithDigest(repo, dgst)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := docker.NewReference(named)
+	if err != nil {
+		return nil, err
+	}
+	raw, _, err := readBack(ctx, sys, ref)
+	if err != nil {
+		return nil, fmt.Errorf("reading referrer %s: %w", dgst, err)
+	}
+	return raw, nil
+}
+
 // keepReferrers returns the entries of a referrers tag that are what the
 // tag schema says: manifests of repo whose subject is subject. Others (a
 // manifest since deleted, or whatever a misbehaving registry served) are
@@ -249,20 +266,12 @@ func readReferrersTag(ctx context.Context, sys *types.SystemContext, repo refere
 func keepReferrers(ctx context.Context, sys *types.SystemContext, repo reference.Named, subject digest.Digest, descs []specs.Descriptor) ([]specs.Descriptor, error) {
 	out := []specs.Descriptor{}
 	for _, d := range descs {
-		named, err := reference.WithDigest(repo, d.Digest)
+		raw, err := readReferrer(ctx, sys, repo, d.Digest)
+		if isNotFound(err) {
+			continue
+		}
 		if err != nil {
 			return nil, err
-		}
-		ref, err := docker.NewReference(named)
-		if err != nil {
-			return nil, err
-		}
-		raw, _, err := readBack(ctx, sys, ref)
-		if err != nil {
-			if isNotFound(err) {
-				continue
-			}
-			return nil, fmt.Errorf("reading referrer %s: %w", d.Digest, err)
 		}
 		var m specs.Manifest
 		if json.Unmarshal(raw, &m) == nil && m.Subject != nil && m.Subject.Digest == subject && digest.FromBytes(raw) == d.Digest {

@@ -9,7 +9,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/types"
 )
@@ -112,17 +111,9 @@ func completeDescriptors(ctx context.Context, sys *types.SystemContext, repo ref
 		if len(d.Annotations) > 0 || d.MediaType != specs.MediaTypeImageManifest {
 			continue
 		}
-		named, err := reference.WithDigest(repo, d.Digest)
+		raw, err := readReferrer(ctx, sys, repo, d.Digest)
 		if err != nil {
 			return nil, err
-		}
-		ref, err := docker.NewReference(named)
-		if err != nil {
-			return nil, err
-		}
-		raw, _, err := readBack(ctx, sys, ref)
-		if err != nil {
-			return nil, fmt.Errorf("reading referrer %s: %w", d.Digest, err)
 		}
 		var m specs.Manifest
 		if json.Unmarshal(raw, &m) == nil {
