@@ -84,7 +84,7 @@ sigstore-skopeo:
 	tests/tools/sigstore-skopeo.sh $(SIGSTORE_SKOPEO)
 
 e2e: build fixtures sigstore-skopeo
-	$(TESTENV) $(GOTEST) -timeout 40m -v ./tests/e2e/...
+	$(TESTENV) tests/tools/gotest-summary.sh $(GOTEST) -timeout 40m -v ./tests/e2e/...
 
 # e2e-rootless runs the same suite again as an unprivileged user (needs root
 # to create that user; it is how rootless CI runners use polyarch).
@@ -93,9 +93,11 @@ e2e-rootless: build fixtures
 
 # test needs root (it starts registries, mounts, creates a test user); a
 # sudoer's `make test` runs itself again through sudo.
+# -k: the rootless suite still runs when an earlier part failed, so one CI
+# run reports every failure.
 test:
 ifeq ($(shell id -u),0)
-	$(MAKE) unit fuzz e2e e2e-rootless
+	$(MAKE) -k unit fuzz e2e e2e-rootless
 else
 	sudo env "PATH=$(PATH)" $(MAKE) test
 endif

@@ -24,7 +24,7 @@ chmod 755 "$work"
 
 home=$(getent passwd "$user" | cut -d: -f6)
 echo "+ run the suite as $user ($(id "$user"))"
-setpriv --reuid="$user" --regid="$user" --init-groups \
+tests/tools/gotest-summary.sh setpriv --reuid="$user" --regid="$user" --init-groups \
 	env -i HOME="$home" USER="$user" PATH=/usr/local/bin:/usr/bin:/bin TMPDIR=/tmp \
 	POLYARCH_BIN="$work/polyarch" POLYARCH_FIXTURES="$work/fixtures" POLYARCH_E2E_ROOTLESS=1 \
 	"$work/e2e.test" -test.v -test.count=1 -test.timeout 30m "$@"
