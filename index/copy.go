@@ -164,6 +164,11 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	if err != nil {
 		return nil, err
 	}
+	refs, err := listCarried(ctx, src, dst, plan.src, opts, plan)
+	if err != nil {
+		_ = plan.src.Close()
+		return nil, fmt.Errorf("copying %s to %s: %w", srcName, dstName, err)
+	}
 	src, closeUnused := handOff(src, plan)
 	defer closeUnused()
 	if !opts.AllowNondistributable && !acceptsForeignURLs(dst) && !isStorage(src) {
@@ -182,7 +187,7 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	var d digest.Digest
 	err = retry.IfNecessary(ctx, func() error {
 		var err error
-		d, err = routeTo(ctx, copyImage, src, dst, opts, plan)
+		d, err = routeTo(ctx, copyImage, src, dst, opts, plan, refs)
 		return err
 	}, &retry.Options{MaxRetry: int(retryCount(opts.Retry)), Delay: opts.RetryDelay})
 	if err == nil && dst.Transport().Name() == "docker" {
@@ -203,7 +208,7 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 // layout's lock when dst is an oci: layout (see writeLayout), or a
 // staging archive renamed into place when dst is an oci-archive: file
 // (see writeArchive).
-func routeTo(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan) (digest.Digest, error) {
+func routeTo(ctx context.Context, copyImage policyCopier, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan, refs *carried) (digest.Digest, error) {
 	switch dst.Transport().Name() {
 	case "oci-archive":
 		return writeArchive(ctx, dst, func(staged types.ImageReference) (digest.Digest, error) {
@@ -213,14 +218,14 @@ func routeTo(ctx context.Context, copyImage policyCopier, src, dst types.ImageRe
 	default:
 		d, err := route(ctx, copyImage, src, dst, opts, plan)
 		if err == nil {
-			err = copyReferrers(ctx, src, dst, opts, plan, d)
+			err = copyReferrers(ctx, src, dst, opts, refs, d)
 		}
 		return d, err
 	}
 	return writeLayout(ctx, dst, func(staged types.ImageReference) (digest.Digest, error) {
 		d, err := route(ctx, copyImage, src, staged, opts, plan)
 		if err == nil {
-			err = copyReferrers(ctx, src, staged, opts, plan, d)
+			err = copyReferrers(ctx, src, staged, opts, refs, d)
 		}
 		return d, err
 	})
@@ -262,6 +267,8 @@ type copyPlan struct {
 	offered   []specs.Platform
 	chosen    []specs.Platform // nil: everything
 	instances []digest.Digest  // nil: everything
+	// children are the digests of the entries of an index, in order.
+	children []digest.Digest
 	// src is the source planCopy read, still open: the copy reads from
 	// it (see handoffRef) instead of opening and reading the source again.
 	src types.ImageSource
@@ -288,6 +295,9 @@ func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (
 		return nil, err
 	}
 	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests), src: src}
+	for _, e := range in.Manifests {
+		plan.children = append(plan.children, e.Digest)
+	}
 	if in.Platform != nil && usable(*in.Platform) {
 		plan.offered = []specs.Platform{emulation.NormalizePlatform(*in.Platform)}
 	}

@@ -9,22 +9,105 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
-	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/blobinfocache"
 	"go.podman.io/image/v5/types"
 )
 
-// copyReferrers carries the referrers (provenance and other OCI 1.1
-// artifacts) of what a copy wrote from src to dst, as merges carry
-// them (see carryReferrers): those of the index, when dst holds it
-// unchanged, and of each child dst holds under its source digest. src
-// is a registry or an OCI layout (others hold no referrers); dst a
-// registry, where each is listed by the referrers API or the subject's
-// referrers tag, or an oci: layout (the staged one), where each gets an
-// untagged index.json entry. Copies within one repository add nothing.
-func copyReferrers(ctx context.Context, src, dst types.ImageReference, opts CopyOptions, plan *copyPlan, written digest.Digest) error {
-	if opts.SkipReferrers || !holdsReferrers(src) || !holdsReferrers(dst) || sameRepository(src, dst) {
+// carried is what a copy carries of the source's referrers, listed from
+// the source before anything is written (a failure to list them stops
+// the copy early): the referrers of each subject that has some, in the
+// order of subjects (the source's top-level manifest first, then its
+// children).
+type carried struct {
+	// top is the source's top-level digest, whose referrers are carried
+	// only if the copy wrote it unchanged.
+	top      digest.Digest
+	subjects []digest.Digest
+	descs    map[digest.Digest][]specs.Descriptor
+}
+
+// listCarried lists the referrers (provenance and other OCI 1.1
+// artifacts) a copy from src to dst carries, as merges carry them (see
+// carryReferrers): those of the index, when dst gets it unchanged, and
+// of each child dst gets under its source digest; none when the copy
+// converts or recompresses. src is a registry or an OCI layout (others
+// hold no referrers), read through source, the open source of the plan;
+// dst a registry or an OCI layout. Copies within one repository carry
+// nothing. A registry is asked once per subject only when it has the
+// referrers API; otherwise one tag list tells which subjects have a
+// referrers tag (see referrersOf). nil means nothing to carry.
+func listCarried(ctx context.Context, src, dst types.ImageReference, source types.ImageSource, opts CopyOptions, plan *copyPlan) (*carried, error) {
+	if opts.SkipReferrers || !holdsReferrers(src) || !holdsReferrers(dst) || sameRepository(src, dst) ||
+		opts.Format != "" || opts.Compression.Format != "" {
+		return nil, nil
+	}
+	subjects := append([]digest.Digest{plan.digest}, plan.children...)
+	if plan.instances != nil {
+		subjects = append([]digest.Digest{plan.digest}, keptChildren(plan.children, plan.instances)...)
+	}
+	c := &carried{top: plan.digest, descs: map[digest.Digest][]specs.Descriptor{}}
+	fail := func(err error) error {
+		return fmt.Errorf("listing the referrers of %s: %w (pass --referrers=false to copy without them)", refName(src), err)
+	}
+	switch src.Transport().Name() {
+	case "docker":
+		lists, _, err := referrersOf(ctx, opts.SourceCtx, reference.TrimNamed(src.DockerReference()), subjects)
+		if err != nil {
+			return nil, fail(err)
+		}
+		read := func(d digest.Digest) ([]byte, error) { return readVerified(ctx, source, d) }
+		for _, s := range subjects {
+			if c.descs[s], err = completeDescriptorsWith(lists[s].Manifests, read); err != nil {
+				return nil, fail(err)
+			}
+		}
+	case "oci":
+		found, err := layoutReferrersOf(ctx, src, source)
+		if err != nil {
+			return nil, fail(err)
+		}
+		for _, s := range subjects {
+			c.descs[s] = found[s]
+		}
+	}
+	for _, s := range subjects {
+		if len(c.descs[s]) > 0 {
+			c.subjects = append(c.subjects, s)
+		}
+	}
+	if len(c.subjects) == 0 {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// readVerified reads the manifest d through source and checks its digest.
+func readVerified(ctx context.Context, source types.ImageSource, d digest.Digest) ([]byte, error) {
+	raw, _, err := source.GetManifest(ctx, &d)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest %s: %w", d, err)
+	}
+	if got := digest.FromBytes(raw); got != d {
+		return nil, fmt.Errorf("reading manifest %s: the source returned one with digest %s", d, got)
+	}
+	return raw, nil
+}
+
+// copyReferrers copies the referrers listCarried found from src to dst,
+// after the copy wrote written there: dst is a registry, where each is
+// listed by the referrers API or the subject's referrers tag, or an oci:
+// layout (the staged one), where each gets an untagged index.json entry.
+// The source is opened only when there is something to copy.
+func copyReferrers(ctx context.Context, src, dst types.ImageReference, opts CopyOptions, refs *carried, written digest.Digest) error {
+	if refs == nil {
+		return nil
+	}
+	subjects := refs.subjects
+	if written != refs.top {
+		subjects = slices.DeleteFunc(slices.Clone(subjects), func(d digest.Digest) bool { return d == refs.top })
+	}
+	if len(subjects) == 0 {
 		return nil
 	}
 	source, err := src.NewImageSource(ctx, opts.SourceCtx)
@@ -32,33 +115,23 @@ func copyReferrers(ctx context.Context, src, dst types.ImageReference, opts Copy
 		return err
 	}
 	defer source.Close()
-	subjects, err := copiedSubjects(ctx, source, written, opts, plan)
-	if err != nil || len(subjects) == 0 {
-		return err
-	}
 	target, err := referrersDestination(ctx, dst, opts.DestinationCtx)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
 	cache := blobinfocache.DefaultCache(opts.DestinationCtx)
-	n := 0
 	for _, s := range subjects {
-		descs, err := referrersAt(ctx, opts.SourceCtx, src, source, s)
-		if err != nil {
-			return fmt.Errorf("listing the referrers of %s in %s: %w (pass --referrers=false to copy without them)", s, refName(src), err)
-		}
-		for _, d := range descs {
+		for _, d := range refs.descs[s] {
 			if err := copyReferrer(ctx, source, target, cache, d, opts.ReportWriter); err != nil {
 				return fmt.Errorf("copying referrer %s of %s from %s: %w", d.Digest, s, refName(src), err)
 			}
-			n++
 			if err := listReferrer(ctx, opts.DestinationCtx, dst, source, target, s, d, opts.ReportWriter); err != nil {
 				return fmt.Errorf("listing referrer %s of %s in %s: %w", d.Digest, s, refName(dst), err)
 			}
 		}
 	}
-	if n == 0 || dst.Transport().Name() != "oci" {
+	if dst.Transport().Name() != "oci" {
 		return nil
 	}
 	return target.Commit(ctx, nil)
@@ -92,39 +165,6 @@ func referrersDestination(ctx context.Context, dst types.ImageReference, sys *ty
 		dst = ref
 	}
 	return dst.NewImageDestination(ctx, sys)
-}
-
-// copiedSubjects returns the source's top-level digest if written is it,
-// then the digests of its children (for an index) that the copy kept
-// byte for byte: all of them for a whole copy, the chosen ones for a
-// platform subset; none when the copy converted or recompressed.
-func copiedSubjects(ctx context.Context, source types.ImageSource, written digest.Digest, opts CopyOptions, plan *copyPlan) ([]digest.Digest, error) {
-	if opts.Format != "" || opts.Compression.Format != "" {
-		return nil, nil
-	}
-	raw, mime, err := source.GetManifest(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	top := digest.FromBytes(raw)
-	if !manifest.MIMETypeIsMultiImage(mime) {
-		if top == written {
-			return []digest.Digest{top}, nil
-		}
-		return nil, nil
-	}
-	list, err := manifest.ListFromBlob(raw, mime)
-	if err != nil {
-		return nil, err
-	}
-	children := list.Instances()
-	if plan.instances != nil {
-		children = keptChildren(children, plan.instances)
-	}
-	if top == written {
-		return append([]digest.Digest{top}, children...), nil
-	}
-	return children, nil
 }
 
 // holdsReferrers reports whether ref's transport keeps OCI 1.1

@@ -230,8 +230,15 @@ func readReferrersTag(ctx context.Context, sys *types.SystemContext, repo refere
 		}
 		return list, err
 	}
+	return parseReferrersTag(raw, transportName(ref))
+}
+
+// parseReferrersTag parses what a referrers tag (named tag) holds: an
+// OCI index is the list; anything else an empty list.
+func parseReferrersTag(raw []byte, tag string) (specs.Index, error) {
+	list := emptyReferrers()
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return list, fmt.Errorf("parsing referrers tag %s: %w", transportName(ref), err)
+		return list, fmt.Errorf("parsing referrers tag %s: %w", tag, err)
 	}
 	if list.MediaType != specs.MediaTypeImageIndex {
 		return emptyReferrers(), nil

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -16,6 +18,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
 	"go.podman.io/image/v5/pkg/tlsclientconfig"
@@ -46,8 +49,160 @@ func referrersAPI(ctx context.Context, sys *types.SystemContext, repo reference.
 	if err != nil {
 		return list, false, err
 	}
-	url := fmt.Sprintf("%s://%s/v2/%s/referrers/%s", repoName.Registry.Scheme(), repoName.RegistryStr(), repoName.RepositoryStr(), subject)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	return referrersAPIWith(ctx, rt, repoName, repo, subject)
+}
+
+// referrersOf lists the referrers of each of subjects in repo through
+// one connection, by what the registry offers: the referrers API (one
+// call per subject) when it has one, else the subjects' referrers tags.
+// Without the API, the repository's tag list is read once and only the
+// referrers tags it holds are read, so that a repository without
+// referrers costs two requests whatever the number of subjects; a
+// registry that does not list tags has each subject's tag read. The
+// map holds every subject, empty lists included.
+func referrersOf(ctx context.Context, sys *types.SystemContext, repo reference.Named, subjects []digest.Digest) (_ map[digest.Digest]specs.Index, viaAPI bool, _ error) {
+	out := map[digest.Digest]specs.Index{}
+	if len(subjects) == 0 {
+		return out, false, nil
+	}
+	rt, repoName, err := registryTransport(ctx, sys, repo)
+	if err != nil {
+		return nil, false, err
+	}
+	list, found, err := referrersAPIWith(ctx, rt, repoName, repo, subjects[0])
+	if err != nil {
+		return nil, false, err
+	}
+	if found {
+		out[subjects[0]] = list
+		for _, s := range subjects[1:] {
+			if out[s], _, err = referrersAPIWith(ctx, rt, repoName, repo, s); err != nil {
+				return nil, false, err
+			}
+		}
+		return out, true, nil
+	}
+	tags, err := listTags(ctx, rt, repoName)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, s := range subjects {
+		if tags != nil && !tags[ReferrersTag(s)] {
+			out[s] = emptyReferrers()
+			continue
+		}
+		if out[s], err = readReferrersTagWith(ctx, rt, repoName, repo, s); err != nil {
+			return nil, false, err
+		}
+	}
+	return out, false, nil
+}
+
+// registryURL returns the URL of path (starting with /v2/<repo>/) in
+// repoName's registry.
+func registryURL(repoName name.Repository, path string) string {
+	return fmt.Sprintf("%s://%s/v2/%s/%s", repoName.Registry.Scheme(), repoName.RegistryStr(), repoName.RepositoryStr(), path)
+}
+
+// maxTagPages caps the pages of a tag list read (each at most
+// maxReferrersList bytes).
+const maxTagPages = 64
+
+// listTags returns the tags of repoName, following the registry's
+// pagination (Link headers); nil, without error, when the registry does
+// not list them (any answer but 200), so that the caller reads each
+// referrers tag instead.
+func listTags(ctx context.Context, rt http.RoundTripper, repoName name.Repository) (map[string]bool, error) {
+	tags := map[string]bool{}
+	next := registryURL(repoName, "tags/list")
+	for page := 0; next != ""; page++ {
+		if page == maxTagPages {
+			return nil, nil // too many to be worth it: read each tag
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := (&http.Client{Transport: rt}).Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("listing the tags of %s: %w", repoName.Name(), err)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxReferrersList+1))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) > maxReferrersList {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing the tags of %s: %w", repoName.Name(), err)
+		}
+		var list struct {
+			Tags []string `json:"tags"`
+		}
+		if json.Unmarshal(body, &list) != nil {
+			return nil, nil
+		}
+		for _, t := range list.Tags {
+			tags[t] = true
+		}
+		if next, err = nextPage(req.URL, resp.Header.Get("Link")); err != nil {
+			return nil, nil
+		}
+	}
+	return tags, nil
+}
+
+// nextPage returns the URL of a Link header's rel="next" target,
+// resolved against the request's URL; "" when there is none.
+func nextPage(base *url.URL, link string) (string, error) {
+	if link == "" {
+		return "", nil
+	}
+	target, params, _ := strings.Cut(link, ";")
+	if !strings.Contains(params, `rel="next"`) {
+		return "", nil
+	}
+	u, err := base.Parse(strings.Trim(strings.TrimSpace(target), "<>"))
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// readReferrersTagWith is readReferrersTag through rt, an authenticated
+// transport to repo's registry: a missing tag, or one holding something
+// else than an OCI index, is an empty list.
+func readReferrersTagWith(ctx context.Context, rt http.RoundTripper, repoName name.Repository, repo reference.Named, subject digest.Digest) (specs.Index, error) {
+	list := emptyReferrers()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, registryURL(repoName, "manifests/"+ReferrersTag(subject)), nil)
+	if err != nil {
+		return list, err
+	}
+	req.Header.Set("Accept", strings.Join(manifest.DefaultRequestedManifestMIMETypes, ", "))
+	resp, err := (&http.Client{Transport: rt}).Do(req)
+	if err != nil {
+		return list, fmt.Errorf("reading the referrers tag of %s in %s: %w", subject, repo.Name(), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return list, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return list, fmt.Errorf("reading the referrers tag of %s in %s: %s", subject, repo.Name(), resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReferrersList+1))
+	if err != nil {
+		return list, err
+	}
+	if len(body) > maxReferrersList {
+		return list, fmt.Errorf("the referrers tag of %s in %s is over %d bytes", subject, repo.Name(), maxReferrersList)
+	}
+	return parseReferrersTag(body, repo.Name()+":"+ReferrersTag(subject))
+}
+
+// referrersAPIWith is referrersAPI through rt, an authenticated
+// transport to repo's registry.
+func referrersAPIWith(ctx context.Context, rt http.RoundTripper, repoName name.Repository, repo reference.Named, subject digest.Digest) (list specs.Index, found bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, registryURL(repoName, "referrers/"+subject.String()), nil)
 	if err != nil {
 		return list, false, err
 	}

@@ -105,13 +105,19 @@ func layoutReferrers(ctx context.Context, sys *types.SystemContext, ref types.Im
 // for registries whose referrers API leaves them out (the spec asks for
 // both; some take the artifact type from the config instead).
 func completeDescriptors(ctx context.Context, sys *types.SystemContext, repo reference.Named, descs []specs.Descriptor) ([]specs.Descriptor, error) {
+	return completeDescriptorsWith(descs, func(d digest.Digest) ([]byte, error) { return readReferrer(ctx, sys, repo, d) })
+}
+
+// completeDescriptorsWith is completeDescriptors reading each manifest
+// with read.
+func completeDescriptorsWith(descs []specs.Descriptor, read func(digest.Digest) ([]byte, error)) ([]specs.Descriptor, error) {
 	out := make([]specs.Descriptor, len(descs))
 	for i, d := range descs {
 		out[i] = d
 		if len(d.Annotations) > 0 || d.MediaType != specs.MediaTypeImageManifest {
 			continue
 		}
-		raw, err := readReferrer(ctx, sys, repo, d.Digest)
+		raw, err := read(d.Digest)
 		if err != nil {
 			return nil, err
 		}
