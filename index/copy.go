@@ -160,14 +160,15 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 	if isStorage(dst) && !isStorage(src) {
 		src = BoundLayers(src, opts.MaxLayerSize)
 	}
-	plan, err := planCopy(ctx, src, opts)
+	var refs *carried
+	plan, err := planCopyWith(ctx, src, opts, func(plan *copyPlan) (err error) {
+		if refs, err = listCarried(ctx, src, dst, plan.src, opts, plan); err != nil {
+			return fmt.Errorf("copying %s to %s: %w", srcName, dstName, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	refs, err := listCarried(ctx, src, dst, plan.src, opts, plan)
-	if err != nil {
-		_ = plan.src.Close()
-		return nil, fmt.Errorf("copying %s to %s: %w", srcName, dstName, err)
 	}
 	src, closeUnused := handOff(src, plan)
 	defer closeUnused()
@@ -277,7 +278,16 @@ type copyPlan struct {
 // planCopy reads the source's top-level manifest and picks the instances
 // for opts.Platforms, failing if one is missing. On success the plan holds
 // the source it read, open, for the copy (the caller closes it).
-func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (_ *copyPlan, err error) {
+func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (*copyPlan, error) {
+	return planCopyWith(ctx, ref, opts, nil)
+}
+
+// planCopyWith is planCopy running also, if set, on the plan while the
+// index's children are checked (see checkDocuments), once every
+// requested platform is known to be there: also reads through the
+// plan's source, as the checks do. A failed check is reported before a
+// missing platform, and both before an error of also.
+func planCopyWith(ctx context.Context, ref types.ImageReference, opts CopyOptions, also func(*copyPlan) error) (_ *copyPlan, err error) {
 	src, err := ref.NewImageSource(ctx, opts.SourceCtx)
 	if err != nil {
 		return nil, fmt.Errorf("inspecting %s: %w", displayName(ref), Explain(err, refName(ref)))
@@ -291,24 +301,44 @@ func planCopy(ctx context.Context, ref types.ImageReference, opts CopyOptions) (
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDocuments(ctx, ref, src, in); err != nil {
-		return nil, err
+	plan, missing := selectPlan(ref, in, opts.Platforms)
+	plan.src = src
+	var alsoErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if also != nil && missing == nil {
+			alsoErr = also(plan)
+		}
+	}()
+	err = checkDocuments(ctx, ref, src, in)
+	<-done
+	for _, e := range []error{err, missing, alsoErr} {
+		if e != nil {
+			return nil, e
+		}
 	}
-	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests), src: src}
+	return plan, nil
+}
+
+// selectPlan makes the plan of a copy of in (read from ref) for the
+// platforms want (all if none), or says which is missing.
+func selectPlan(ref types.ImageReference, in *Inspection, want []specs.Platform) (*copyPlan, error) {
+	plan := &copyPlan{digest: in.Digest, mime: in.MediaType, offered: entryPlatforms(in.Manifests)}
 	for _, e := range in.Manifests {
 		plan.children = append(plan.children, e.Digest)
 	}
 	if in.Platform != nil && usable(*in.Platform) {
 		plan.offered = []specs.Platform{emulation.NormalizePlatform(*in.Platform)}
 	}
-	for _, want := range opts.Platforms {
-		if !Offers(plan.offered, want) {
-			return nil, fmt.Errorf("%s has no %s image; it has %s (choose among those with --platform, or copy them all with --all)",
-				refName(ref), emulation.FormatPlatform(want), FormatPlatforms(plan.offered))
+	for _, w := range want {
+		if !Offers(plan.offered, w) {
+			return plan, fmt.Errorf("%s has no %s image; it has %s (choose among those with --platform, or copy them all with --all)",
+				refName(ref), emulation.FormatPlatform(w), FormatPlatforms(plan.offered))
 		}
 	}
-	if len(opts.Platforms) > 0 && len(in.Manifests) > 0 {
-		plan.instances, plan.chosen = selectInstances(in.Manifests, opts.Platforms)
+	if len(want) > 0 && len(in.Manifests) > 0 {
+		plan.instances, plan.chosen = selectInstances(in.Manifests, want)
 		if len(plan.instances) == len(in.Manifests) {
 			plan.instances, plan.chosen = nil, nil // every entry: a full copy
 		}

@@ -57,8 +57,8 @@ func checkDescriptor(image string, d digest.Digest, described string, raw []byte
 // archive against the manifest it points at (Inspect checks the top
 // one); registries check what they store when it is pushed. In every
 // source but local storage, manifests and the configs they name must be
-// at most MaxDocumentSize: an entry's size is checked before its
-// manifest is read.
+// at most MaxDocumentSize: every entry's size is checked before any
+// manifest is read; the manifests are read a few at a time.
 // The entries are read from src, an image source of ref.
 func checkDocuments(ctx context.Context, ref types.ImageReference, src types.ImageSource, in *Inspection) error {
 	if isStorage(ref) {
@@ -71,6 +71,9 @@ func checkDocuments(ctx context.Context, ref types.ImageReference, src types.Ima
 		if e.Size > MaxDocumentSize {
 			return &TooLargeError{Image: in.Name, What: "manifest", Digest: e.Digest, Size: e.Size}
 		}
+	}
+	return eachInParallel(len(in.Manifests), manifestReads, func(i int) error {
+		e := in.Manifests[i]
 		d := e.Digest
 		raw, mime, err := src.GetManifest(ctx, &d)
 		if err != nil {
@@ -81,11 +84,8 @@ func checkDocuments(ctx context.Context, ref types.ImageReference, src types.Ima
 				return err
 			}
 		}
-		if err := checkSizes(in.Name, d, raw, mime); err != nil {
-			return err
-		}
-	}
-	return nil
+		return checkSizes(in.Name, d, raw, mime)
+	})
 }
 
 // MaxDocumentSize is the largest manifest or config polyarch reads: 4

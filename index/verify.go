@@ -67,8 +67,11 @@ func verifyChildren(ctx context.Context, sys *types.SystemContext, dest types.Im
 // verifyFrom reads each of the manifests ds back by digest through src,
 // an image source of their repository (named); with firstIsSrc, ds[0] is
 // src's own manifest.
+// The manifests are read a few at a time; the error reported is the
+// first in the order of ds.
 func verifyFrom(ctx context.Context, src types.ImageSource, named reference.Named, ds []digest.Digest, firstIsSrc bool) error {
-	for i, d := range ds {
+	return eachInParallel(len(ds), manifestReads, func(i int) error {
+		d := ds[i]
 		ref, err := byDigest(named, d)
 		if err != nil {
 			return err
@@ -78,11 +81,8 @@ func verifyFrom(ctx context.Context, src types.ImageSource, named reference.Name
 			instance = nil
 		}
 		raw, _, err := src.GetManifest(ctx, instance)
-		if err := checkReadBack(ref, d, raw, err); err != nil {
-			return err
-		}
-	}
-	return nil
+		return checkReadBack(ref, d, raw, err)
+	})
 }
 
 // byDigest returns the registry reference to manifest d in named's repository.
