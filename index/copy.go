@@ -161,8 +161,9 @@ func Copy(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) 
 		src = BoundLayers(src, opts.MaxLayerSize)
 	}
 	var refs *carried
+	conn := dialReferrers(ctx, src, dst, opts)
 	plan, err := planCopyWith(ctx, src, opts, func(plan *copyPlan) (err error) {
-		if refs, err = listCarried(ctx, src, dst, plan.src, opts, plan); err != nil {
+		if refs, err = listCarried(ctx, src, dst, plan.src, conn, opts, plan); err != nil {
 			return fmt.Errorf("copying %s to %s: %w", srcName, dstName, err)
 		}
 		return nil

@@ -37,9 +37,9 @@ type carried struct {
 // nothing. A registry is asked once per subject only when it has the
 // referrers API; otherwise one tag list tells which subjects have a
 // referrers tag (see referrersOf). nil means nothing to carry.
-func listCarried(ctx context.Context, src, dst types.ImageReference, source types.ImageSource, opts CopyOptions, plan *copyPlan) (*carried, error) {
-	if opts.SkipReferrers || !holdsReferrers(src) || !holdsReferrers(dst) || sameRepository(src, dst) ||
-		opts.Format != "" || opts.Compression.Format != "" {
+// conn is a connection to src's registry (see dialReferrers).
+func listCarried(ctx context.Context, src, dst types.ImageReference, source types.ImageSource, conn *registryConn, opts CopyOptions, plan *copyPlan) (*carried, error) {
+	if !carriesReferrers(src, dst, opts) {
 		return nil, nil
 	}
 	subjects := append([]digest.Digest{plan.digest}, plan.children...)
@@ -52,7 +52,10 @@ func listCarried(ctx context.Context, src, dst types.ImageReference, source type
 	}
 	switch src.Transport().Name() {
 	case "docker":
-		lists, _, err := referrersOf(ctx, opts.SourceCtx, reference.TrimNamed(src.DockerReference()), subjects)
+		if conn == nil {
+			conn = dialRegistry(ctx, opts.SourceCtx, reference.TrimNamed(src.DockerReference()))
+		}
+		lists, _, err := referrersThrough(ctx, conn, reference.TrimNamed(src.DockerReference()), subjects)
 		if err != nil {
 			return nil, fail(err)
 		}
@@ -80,6 +83,23 @@ func listCarried(ctx context.Context, src, dst types.ImageReference, source type
 		return nil, nil
 	}
 	return c, nil
+}
+
+// carriesReferrers reports whether a copy from src to dst with opts
+// carries referrers (see listCarried).
+func carriesReferrers(src, dst types.ImageReference, opts CopyOptions) bool {
+	return !opts.SkipReferrers && holdsReferrers(src) && holdsReferrers(dst) && !sameRepository(src, dst) &&
+		opts.Format == "" && opts.Compression.Format == ""
+}
+
+// dialReferrers starts connecting to src's registry when the copy
+// carries referrers from it, so that the connection is made while the
+// source is opened and its manifest read; nil otherwise.
+func dialReferrers(ctx context.Context, src, dst types.ImageReference, opts CopyOptions) *registryConn {
+	if !carriesReferrers(src, dst, opts) || src.Transport().Name() != "docker" {
+		return nil
+	}
+	return dialRegistry(ctx, opts.SourceCtx, reference.TrimNamed(src.DockerReference()))
 }
 
 // readVerified reads the manifest d through source and checks its digest.

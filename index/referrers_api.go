@@ -60,12 +60,18 @@ func referrersAPI(ctx context.Context, sys *types.SystemContext, repo reference.
 // referrers costs two requests whatever the number of subjects; a
 // registry that does not list tags has each subject's tag read. The
 // map holds every subject, empty lists included.
-func referrersOf(ctx context.Context, sys *types.SystemContext, repo reference.Named, subjects []digest.Digest) (_ map[digest.Digest]specs.Index, viaAPI bool, _ error) {
+func referrersOf(ctx context.Context, sys *types.SystemContext, repo reference.Named, subjects []digest.Digest) (map[digest.Digest]specs.Index, bool, error) {
+	return referrersThrough(ctx, dialRegistry(ctx, sys, repo), repo, subjects)
+}
+
+// referrersThrough is referrersOf through conn, a connection to repo's
+// registry.
+func referrersThrough(ctx context.Context, conn *registryConn, repo reference.Named, subjects []digest.Digest) (_ map[digest.Digest]specs.Index, viaAPI bool, _ error) {
 	out := map[digest.Digest]specs.Index{}
 	if len(subjects) == 0 {
 		return out, false, nil
 	}
-	rt, repoName, err := registryTransport(ctx, sys, repo)
+	rt, repoName, err := conn.get()
 	if err != nil {
 		return nil, false, err
 	}
@@ -226,6 +232,33 @@ func referrersAPIWith(ctx context.Context, rt http.RoundTripper, repoName name.R
 		return list, false, fmt.Errorf("parsing the referrers list of %s in %s: %w", subject, repo.Name(), err)
 	}
 	return list, true, nil
+}
+
+// registryConn is an authenticated transport to a repository's
+// registry, set up in the background (see dialRegistry).
+type registryConn struct {
+	done     chan struct{}
+	rt       http.RoundTripper
+	repoName name.Repository
+	err      error
+}
+
+// dialRegistry starts setting up the transport registryTransport
+// returns for repo (reading credentials and pinging the registry), so
+// that its round trips overlap other work until get is called.
+func dialRegistry(ctx context.Context, sys *types.SystemContext, repo reference.Named) *registryConn {
+	c := &registryConn{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.rt, c.repoName, c.err = registryTransport(ctx, sys, repo)
+	}()
+	return c
+}
+
+// get waits for the transport.
+func (c *registryConn) get() (http.RoundTripper, name.Repository, error) {
+	<-c.done
+	return c.rt, c.repoName, c.err
 }
 
 // registryTransport returns an http.RoundTripper authenticated for pulls
