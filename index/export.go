@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -224,18 +225,29 @@ func replace(staged, dest string) error {
 	return syncDir(filepath.Dir(dest))
 }
 
-// syncTree fsyncs every file and directory under root.
+// syncTree fsyncs every file and directory under root, several at a
+// time: a journaling file system commits fsyncs that wait together in
+// one transaction, where one after another each waits for its own.
+// Everything is synced when it returns nil.
 func syncTree(root string) error {
-	return filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+	var paths []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if info.Mode()&os.ModeSymlink != 0 {
-			return nil
+		if d.Type()&fs.ModeSymlink == 0 {
+			paths = append(paths, path)
 		}
-		return syncDir(path)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return eachInParallel(len(paths), parallelSyncs, func(i int) error { return syncDir(paths[i]) })
 }
+
+// parallelSyncs is how many fsyncs syncTree has waiting at once.
+const parallelSyncs = 16
 
 // syncDir fsyncs one file or directory.
 func syncDir(path string) error {
