@@ -22,8 +22,11 @@ all: build
 
 build: bin/polyarch
 
+# The binary leaves out urfave/cli's markdown and man page writers
+# (urfave_cli_no_docs): only `make docs` uses them, through go test, and
+# their markdown library's package initialisation ran at every start.
 bin/polyarch: $(shell find . -name '*.go' -not -path './tests/*') go.mod go.sum
-	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $@ ./cmd/polyarch
+	$(GO) build -tags "$(TAGS) urfave_cli_no_docs" -ldflags "$(LDFLAGS)" -o $@ ./cmd/polyarch
 
 fixtures:
 	tests/fixtures/make-bases.sh $(FIXTURES)
