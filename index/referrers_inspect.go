@@ -62,16 +62,20 @@ func InspectReferrers(ctx context.Context, ref types.ImageReference, sys *types.
 // registryReferrers fills each subject's referrers from the registry.
 func registryReferrers(ctx context.Context, sys *types.SystemContext, ref types.ImageReference, subjects []SubjectReferrers) error {
 	repo := reference.TrimNamed(ref.DockerReference())
+	ds := make([]digest.Digest, len(subjects))
+	for i, s := range subjects {
+		ds[i] = s.Subject
+	}
+	lists, viaAPI, err := referrersOf(ctx, sys, repo, ds)
+	if err != nil {
+		return err
+	}
 	for i := range subjects {
-		list, viaAPI, err := listReferrers(ctx, sys, repo, subjects[i].Subject)
-		if err != nil {
-			return err
-		}
 		subjects[i].Source = "tag " + ReferrersTag(subjects[i].Subject)
 		if viaAPI {
 			subjects[i].Source = "referrers API"
 		}
-		descs, err := completeDescriptors(ctx, sys, repo, list.Manifests)
+		descs, err := completeDescriptors(ctx, sys, repo, lists[subjects[i].Subject].Manifests)
 		if err != nil {
 			return err
 		}
