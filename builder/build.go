@@ -60,6 +60,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := o.writeStdinContainerfile(work); err != nil {
 		return nil, err
 	}
+	o.wholeCache = newWholeCache(&o, store)
 	report, err := reportUserLookups(work)
 	if err != nil {
 		return nil, err

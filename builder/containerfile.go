@@ -34,6 +34,9 @@ type containerfile struct {
 	Path       string
 	Stages     []stage
 	GlobalArgs []globalArg
+	// Unkeyed says why a build of this file reads what no build key can
+	// name (ADD of a URL, a secret or SSH mount); "" when it reads none.
+	Unkeyed string
 }
 
 // globalArg is an ARG before the first FROM.
@@ -76,8 +79,10 @@ func parseContainerfileFrom(path string, r io.Reader) (*containerfile, error) {
 		case len(cf.Stages) == 0:
 		case cmd == "run":
 			cf.Stages[len(cf.Stages)-1].HasRun = true
+			cf.noteUnkeyed(child)
 			fallthrough
 		case cmd == "copy" || cmd == "add":
+			cf.noteUnkeyed(child)
 			last := &cf.Stages[len(cf.Stages)-1]
 			last.From = append(last.From, fromFlags(child.Flags)...)
 		}
@@ -86,6 +91,29 @@ func parseContainerfileFrom(path string, r io.Reader) (*containerfile, error) {
 		return nil, &ParseError{File: path, Problem: "no FROM instruction", Hint: "start the Containerfile with FROM IMAGE"}
 	}
 	return cf, nil
+}
+
+// noteUnkeyed records in cf.Unkeyed the first instruction whose input
+// no build key can name: an ADD source that is a URL, a git repository
+// or a variable (which may be either), a RUN secret or SSH mount.
+func (cf *containerfile) noteUnkeyed(n *parser.Node) {
+	if cf.Unkeyed != "" {
+		return
+	}
+	if strings.EqualFold(n.Value, "add") {
+		for a := n.Next; a != nil && a.Next != nil; a = a.Next { // every argument but the destination
+			if strings.Contains(a.Value, "://") || strings.Contains(a.Value, "git@") || strings.Contains(a.Value, "$") {
+				cf.Unkeyed = fmt.Sprintf("line %d: ADD %s", n.StartLine, a.Value)
+				return
+			}
+		}
+	}
+	for _, fl := range n.Flags {
+		if v, ok := strings.CutPrefix(fl, "--mount="); ok && (strings.Contains(v, "type=secret") || strings.Contains(v, "type=ssh") || strings.Contains(v, "$")) {
+			cf.Unkeyed = fmt.Sprintf("line %d: RUN %s", n.StartLine, fl)
+			return
+		}
+	}
 }
 
 // fromFlags returns the sources named by --from=X and --mount=...,from=X.

@@ -145,6 +145,9 @@ type Options struct {
 	// archives are the oci-archive: bases this build unpacked (see
 	// archivebase.go); nil: containers/image untars them on every read.
 	archives *archiveDirs
+	// wholeCache reuses the images of earlier builds with the same
+	// inputs (see wholecache.go); Build sets it.
+	wholeCache *wholeCache
 }
 
 // EmulationOptions configures emulation of foreign platforms.

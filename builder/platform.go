@@ -120,6 +120,10 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 		return "", nil, err
 	}
 	imported()
+	key := o.wholeCache.key(p, &opts)
+	if id, sum := o.wholeCache.reuse(key, po, start); id != "" {
+		return id, sum, nil
+	}
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, store, opts, o.Containerfile)
 	if err == nil && !o.NoCache {
 		id, err = checkCachedPlatform(ctx, store, sys, id, p, po.err, func() (string, error) {
@@ -132,7 +136,11 @@ func buildOne(ctx context.Context, o *Options, store storage.Store, sys *types.S
 	if err != nil {
 		return "", nil, err
 	}
-	return id, po.summary(start), nil
+	sum := po.summary(start)
+	if key != "" {
+		o.wholeCache.record(key, keyEntry{Image: id, Steps: sum.Steps})
+	}
+	return id, sum, nil
 }
 
 // buildahOptions translates polyarch's options for one platform.
