@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
 	"go.podman.io/buildah/define"
+	"go.podman.io/image/v5/types"
 )
 
 // A build key names everything that decides one platform's image, so
@@ -69,9 +70,11 @@ func buildKey(p specs.Platform, cf []byte, ctxDigest string, opts *define.BuildO
 		v, ok := os.LookupEnv(name)
 		fmt.Fprintf(h, "env %s %t %q\n", name, ok, v)
 	}
-	if sys := opts.SystemContext; sys != nil {
-		fmt.Fprintf(h, "choice %q %q %q\n", sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice)
+	var choice types.SystemContext
+	if opts.SystemContext != nil {
+		choice = *opts.SystemContext
 	}
+	fmt.Fprintf(h, "choice %q %q %q\n", choice.OSChoice, choice.ArchitectureChoice, choice.VariantChoice)
 	v := reflect.ValueOf(*opts)
 	for i := range v.NumField() {
 		f := v.Type().Field(i)

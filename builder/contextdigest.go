@@ -18,8 +18,12 @@ import (
 // contextDigest hashes what a build can read of its context directory:
 // every entry buildah's ignore rules leave in (the same ignore file,
 // found as imagebuildah finds it, and the same matcher its COPY uses),
-// with its relative path, type, mode, owner, size, modification time,
-// symlink target and content. It errs on the side of a different digest:
+// with its relative path, type, mode, owner, size, symlink target and
+// content. Times are left out, as buildah's layer cache leaves them out
+// of the digest it compares for COPY and ADD (digester.go,
+// modifyTarHeaderForDigesting): a file only touched is a cache hit for
+// buildah too, which keeps the cached layer. It errs on the side of a
+// different digest:
 // an entry it cannot read, or an ignore file it cannot parse, is an
 // error (the caller then builds as usual).
 func contextDigest(contextDir, ignoreFile, containerfile string) (string, error) {
@@ -80,7 +84,7 @@ func hashEntry(h hash.Hash, path, rel string) error {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		uid, gid, rdev = sys.Uid, sys.Gid, uint64(sys.Rdev)
 	}
-	fmt.Fprintf(h, "entry %q mode=%o uid=%d gid=%d size=%d mtime=%d rdev=%d", rel, uint32(st.Mode()), uid, gid, st.Size(), st.ModTime().UnixNano(), rdev)
+	fmt.Fprintf(h, "entry %q mode=%o uid=%d gid=%d size=%d rdev=%d", rel, uint32(st.Mode()), uid, gid, st.Size(), rdev)
 	switch {
 	case st.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(path)

@@ -11,7 +11,8 @@ const timingAll = "all"
 
 // Phases timed at debug level: preflight (checks before any build),
 // base-import (polyarch's import of oci: bases and named contexts, per
-// platform), from (a FROM step: buildah resolves and, if needed, pulls
+// platform), build-key (the whole-build cache lookup, with hit=, see
+// wholecache.go), from (a FROM step: buildah resolves and, if needed, pulls
 // the base and creates the working container), step (every other step,
 // its layer commit included), commit (the final image), build (one
 // platform, end to end), assemble (the index), staging+compression (the

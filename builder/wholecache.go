@@ -2,9 +2,7 @@ package builder
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,27 +226,4 @@ func (w *wholeCache) reuse(key string, po *platformOutput, start time.Time) (str
 	s := summarize(po.tracker.platform, wall, 0, nil)
 	s.Steps, s.Cached = e.Steps, e.Steps
 	return e.Image, &s
-}
-
-// pruneBuildKeys removes the keys of store whose image is gone, and
-// returns how many it removed.
-func pruneBuildKeys(store storage.Store) (int, error) {
-	w := &wholeCache{store: store}
-	dir := filepath.Join(store.GraphRoot(), buildKeysDir)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range entries {
-		if w.lookup(e.Name()) == nil {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
-				n++
-			}
-		}
-	}
-	return n, nil
 }

@@ -45,7 +45,8 @@ func parseSummary(t *testing.T, stderr string) map[string]summaryRow {
 // TestProgressPlainSummary builds two platforms (arm64 emulated) twice
 // with --progress plain: every line is prefixed with its platform, and
 // the summary counts three steps run, then three cached; the metadata
-// file and the debug timing lines agree.
+// file and the debug timing lines agree. A third, unchanged build takes
+// both images from the whole-build cache with the same summary.
 func TestProgressPlainSummary(t *testing.T) {
 	s := newStore(t)
 	ctxDir := writeContext(t, strings.Replace(progressContainerfile, "%s", registryBase("latest"), 1), map[string]string{"data.txt": "x\n"})
@@ -68,6 +69,11 @@ func TestProgressPlainSummary(t *testing.T) {
 	checkHint(t, first.Stderr, md)
 	checkMetadataSummary(t, md, 3, 0)
 
+	// A new file no step reads: the whole-build cache misses, buildah's
+	// layer cache takes every step.
+	if err := os.WriteFile(filepath.Join(ctxDir, "unread"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	second := build("--log-level", "debug")
 	rows = parseSummary(t, second.Stderr)
 	checkRow(t, "cached rebuild", rows, "linux/amd64", summaryRow{3, 0, 3, "-"})
@@ -84,6 +90,15 @@ func TestProgressPlainSummary(t *testing.T) {
 		if !strings.Contains(second.Stderr, want) {
 			t.Errorf("debug log lacks %q", want)
 		}
+	}
+	// Unchanged: the whole-build cache, and the same summary.
+	third := build("--log-level", "debug")
+	rows = parseSummary(t, third.Stderr)
+	checkRow(t, "unchanged rebuild", rows, "linux/amd64", summaryRow{3, 0, 3, "-"})
+	checkRow(t, "unchanged rebuild", rows, "linux/arm64", summaryRow{3, 0, 3, "-"})
+	checkMetadataSummary(t, md, 0, 3)
+	if n := strings.Count(third.Stderr, "phase=build-key"); n != 2 || strings.Count(third.Stderr, "hit=true") != 2 || strings.Contains(third.Stderr, "phase=step ") {
+		t.Errorf("unchanged rebuild: want both platforms from the whole-build cache and no step run, got %d build-key lines:\n%s", n, third.Stderr)
 	}
 }
 
