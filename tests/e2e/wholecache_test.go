@@ -79,8 +79,9 @@ func (b wholeCacheBuild) file(t *testing.T, i int, path string) string {
 // (in order, on one store): an unchanged rebuild takes every platform's
 // image from the whole-build cache and gives the same images; a change to
 // a context file, a build argument, a label flag or the base image
-// misses it, builds again and shows the change; a change to an ignored
-// file does not miss; --no-cache does not use it. After every change, a
+// misses it, builds again and shows the change, as does the removal of
+// the recorded images; a change to an ignored file does not miss;
+// --no-cache does not use it. After every change, a
 // second identical build hits again with the same ID.
 func TestWholeBuildCache(t *testing.T) {
 	base := env.Registry + "/wholecache-base:1"
@@ -134,6 +135,13 @@ func TestWholeBuildCache(t *testing.T) {
 				if got := b.file(t, i, "/other"); got != "other\n" {
 					t.Errorf("platform %d: /other %q, want the new base's file", i, got)
 				}
+			}
+		}},
+		{name: "image removed", change: func(t *testing.T) {
+			mustSucceed(t, podman(t, s, append([]string{"rmi", "--force"}, strings.Fields(prev.id)...)...))
+		}, check: func(t *testing.T, b wholeCacheBuild) {
+			if got := b.file(t, 1, "/other"); got != "other\n" {
+				t.Errorf("rebuilt image: /other %q", got)
 			}
 		}},
 	} {
