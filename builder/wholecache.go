@@ -12,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
+	"github.com/polyarch/polyarch/session"
 	"github.com/sirupsen/logrus"
 	"go.podman.io/buildah/define"
 	"go.podman.io/storage"
@@ -36,8 +37,9 @@ import (
 // image polyarch did not resolve to an image ID, a directory or URL
 // build context, a preprocessed Containerfile (.in).
 
-// buildKeysDir is where keys are recorded, under the graph root.
-const buildKeysDir = "polyarch/build-keys"
+// buildKeysDir is where keys are recorded, under the graph root;
+// polyarch prune removes those whose image is gone.
+const buildKeysDir = session.BuildKeysDir
 
 // keyEntry is what a key's file holds.
 type keyEntry struct {

@@ -42,6 +42,9 @@ type PruneReport struct {
 	// (with buildah's overlay over their build context), unmounted and
 	// removed (see session.RemoveDeadRunDirs).
 	RunDirs []string `json:"runDirs"`
+	// BuildKeys is how many whole-build cache keys naming removed images
+	// were removed (see session.RemoveStaleBuildKeys).
+	BuildKeys int `json:"buildKeys"`
 }
 
 // Prune removes, in this order, the working containers of buildah (and so
@@ -76,7 +79,10 @@ func Prune(ctx context.Context, store storage.Store, opts PruneOptions) (*PruneR
 	if err := pruneImages(ctx, store, opts, rep); err != nil {
 		return rep, err
 	}
-	rep.Repaired, err = repair(store)
+	if rep.Repaired, err = repair(store); err != nil {
+		return rep, err
+	}
+	rep.BuildKeys, err = session.RemoveStaleBuildKeys(store)
 	return rep, err
 }
 

@@ -93,5 +93,8 @@ func printPruned(w io.Writer, rep *images.PruneReport) {
 	for _, id := range rep.Repaired {
 		fmt.Fprintf(w, "Repaired (removed damaged): %s\n", id)
 	}
+	if rep.BuildKeys > 0 {
+		fmt.Fprintf(w, "Removed %d build cache key(s) of removed images\n", rep.BuildKeys)
+	}
 	fmt.Fprintf(w, "Total reclaimed space: %s\n", units.HumanSizeWithPrecision(float64(rep.Size), 3))
 }

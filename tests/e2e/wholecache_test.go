@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -177,6 +178,22 @@ func TestWholeBuildCache(t *testing.T) {
 		}
 		if got := b.file(t, 1, "/other"); got != "other\n" {
 			t.Errorf("--no-cache build: /other %q", got)
+		}
+	})
+	t.Run("prune removes stale keys", func(t *testing.T) {
+		keys := filepath.Join(s.Root, "polyarch", "build-keys")
+		before, err := os.ReadDir(keys)
+		if err != nil || len(before) == 0 {
+			t.Fatalf("no recorded build keys in %s after the builds (%v): the prune check would prove nothing", keys, err)
+		}
+		r := polyarch(t, s, "prune", "--all", "--force")
+		mustSucceed(t, r)
+		want := fmt.Sprintf("Removed %d build cache key(s) of removed images", len(before))
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("prune --all after %d recorded keys: want %q in:\n%s", len(before), want, r.Stdout)
+		}
+		if after, err := os.ReadDir(keys); err != nil || len(after) != 0 {
+			t.Errorf("build keys left after prune --all removed every image: %d (%v)", len(after), err)
 		}
 	})
 }
