@@ -96,6 +96,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer early.close()
+	o.baseBlobs = early.sharedLayers()
 	images, failures, err := buildPlatformsOrAbandon(ctx, &o, store, sys, early.built)
 	if err == nil {
 		var res *Result

@@ -141,11 +141,12 @@ func importBase(ctx context.Context, o *Options, store storage.Store, sys *types
 	if err != nil {
 		return "", err
 	}
+	psys := *sys
+	psys.OSChoice, psys.ArchitectureChoice, psys.VariantChoice = b.Platform.OS, b.Platform.Architecture, b.Platform.Variant
+	recordBaseBlobs(ctx, o.baseBlobs, &psys, src)
 	if storedID(store, id) {
 		return id, nil
 	}
-	psys := *sys
-	psys.OSChoice, psys.ArchitectureChoice, psys.VariantChoice = b.Platform.OS, b.Platform.Architecture, b.Platform.Variant
 	dest, err := is.Transport.NewStoreReference(store, nil, id)
 	if err != nil {
 		return "", err

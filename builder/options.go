@@ -148,6 +148,9 @@ type Options struct {
 	// wholeCache reuses the images of earlier builds with the same
 	// inputs (see wholecache.go); Build sets it.
 	wholeCache *wholeCache
+	// baseBlobs is the stager's pool, told where the imported bases'
+	// compressed blobs are (see baseblobs.go); nil when nothing is staged.
+	baseBlobs *index.SharedLayers
 }
 
 // EmulationOptions configures emulation of foreign platforms.

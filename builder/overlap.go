@@ -83,6 +83,15 @@ func newEarlyStager(ctx context.Context, o *Options, store storage.Store, sys *t
 	return &earlyStager{exports: exports, ctx: cctx, cancel: cancel, o: o, store: store, sys: sys, dests: dests, parts: map[string]*index.Staged{}, shared: index.NewSharedLayers(), start: time.Now()}, nil
 }
 
+// sharedLayers returns the pool through which the stages share layers,
+// nil on a nil stager.
+func (e *earlyStager) sharedLayers() *index.SharedLayers {
+	if e == nil {
+		return nil
+	}
+	return e.shared
+}
+
 // built starts staging (and pushing the content of) the image id that
 // platform i committed. It is safe on a nil stager.
 func (e *earlyStager) built(i int, id string) {

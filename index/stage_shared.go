@@ -3,6 +3,8 @@ package index
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/compression"
 	compressiontypes "go.podman.io/image/v5/pkg/compression/types"
@@ -25,9 +28,27 @@ import (
 // have written. Stages running at the same time do not wait for each
 // other (no claims, so no deadlock): each compresses what is not recorded
 // yet. Safe for concurrent use; use NewSharedLayers.
+//
+// It also knows the compressed blobs the build's bases were read from
+// (AddSource): a base layer that a stage finds unchanged in its image is
+// copied from there, byte for byte, instead of being compressed again, as
+// buildah and podman reuse a base's blobs. A push to the base's registry
+// then mounts it from the base's repository (the blob-info cache knows
+// where it is) instead of uploading it.
 type SharedLayers struct {
-	mu     sync.Mutex
-	layers map[digest.Digest]sharedLayer // by uncompressed digest
+	mu      sync.Mutex
+	layers  map[digest.Digest]sharedLayer // by uncompressed digest
+	sources map[digest.Digest]SourceBlob  // by uncompressed digest
+}
+
+// SourceBlob is a compressed layer a base image was read from.
+type SourceBlob struct {
+	// Blob is the layer as its manifest describes it: digest, size and
+	// media type.
+	Blob types.BlobInfo
+	// Open reads the blob from where the base was read (its registry,
+	// layout or archive); cache is the blob-info cache of the copy.
+	Open func(ctx context.Context, cache types.BlobInfoCache) (io.ReadCloser, error)
 }
 
 // sharedLayer is one compressed layer of a finished stage.
@@ -38,7 +59,30 @@ type sharedLayer struct {
 
 // NewSharedLayers returns an empty pool for the stages of one build.
 func NewSharedLayers() *SharedLayers {
-	return &SharedLayers{layers: map[digest.Digest]sharedLayer{}}
+	return &SharedLayers{layers: map[digest.Digest]sharedLayer{}, sources: map[digest.Digest]SourceBlob{}}
+}
+
+// AddSource records that the layer whose uncompressed digest is diffID
+// can be read, compressed, as b. Layers with annotations or urls are not
+// recorded (a reuse would drop the annotations; foreign layers are not
+// copied). Safe on nil.
+func (s *SharedLayers) AddSource(diffID digest.Digest, b SourceBlob) {
+	if s == nil || diffID == "" || b.Blob.Digest == "" || b.Blob.Digest == diffID || b.Blob.Size < 0 || len(b.Blob.Annotations) > 0 || len(b.Blob.URLs) > 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sources[diffID]; !ok {
+		s.sources[diffID] = b
+	}
+}
+
+// source returns the recorded source blob of diffID.
+func (s *SharedLayers) source(diffID digest.Digest) (SourceBlob, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.sources[diffID]
+	return b, ok
 }
 
 // lookup returns the recorded layer whose uncompressed digest is d.
@@ -119,7 +163,7 @@ func (d *sharedDest) TryReusingBlob(ctx context.Context, info types.BlobInfo, ca
 	}
 	l, ok := d.ref.pool.lookup(info.Digest)
 	if !ok {
-		return false, types.BlobInfo{}, nil
+		return d.copySource(ctx, info, cache)
 	}
 	err := os.Link(l.path, filepath.Join(d.ref.dir, l.blob.Digest.Encoded()))
 	if err != nil && !os.IsExist(err) {
@@ -146,4 +190,63 @@ func sharedStaging(ref types.ImageReference, dir string, o StageOptions) types.I
 		algo = a
 	}
 	return sharedRef{ImageReference: ref, dir: dir, pool: o.Shared, algo: algo}
+}
+
+// copySource writes the compressed base blob of the layer info (an
+// uncompressed digest) into the staging directory, verifying its digest
+// and size, when one is known in the format asked for. It returns false,
+// and no error, whenever the layer must be compressed here instead.
+func (d *sharedDest) copySource(ctx context.Context, info types.BlobInfo, cache types.BlobInfoCache) (bool, types.BlobInfo, error) {
+	b, ok := d.ref.pool.source(info.Digest)
+	if !ok || !sameAlgorithm(b.Blob.MediaType, d.ref.algo) {
+		return false, types.BlobInfo{}, nil
+	}
+	if err := writeVerified(ctx, b, cache, filepath.Join(d.ref.dir, b.Blob.Digest.Encoded())); err != nil {
+		logrus.Debugf("staging: base blob %s of layer %s not reused: %v", b.Blob.Digest, info.Digest, err)
+		return false, types.BlobInfo{}, nil
+	}
+	logrus.Debugf("staging: layer %s copied from its base as %s", info.Digest, b.Blob.Digest)
+	algo := d.ref.algo
+	return true, types.BlobInfo{Digest: b.Blob.Digest, Size: b.Blob.Size, CompressionOperation: types.Compress, CompressionAlgorithm: &algo}, nil
+}
+
+// sameAlgorithm reports whether a layer of media type mt is compressed
+// with algo (gzip or zstd; docker and OCI media types).
+func sameAlgorithm(mt string, algo compressiontypes.Algorithm) bool {
+	switch mt {
+	case specs.MediaTypeImageLayerGzip, manifest.DockerV2Schema2LayerMediaType:
+		return algo.Name() == compressiontypes.GzipAlgorithmName
+	case specs.MediaTypeImageLayerZstd:
+		return algo.Name() == compressiontypes.ZstdAlgorithmName
+	}
+	return false
+}
+
+// writeVerified copies b to path through a temporary file, checking its
+// digest and size, so that path holds b's bytes or nothing.
+func writeVerified(ctx context.Context, b SourceBlob, cache types.BlobInfoCache, path string) error {
+	rc, err := b.Open(ctx, cache)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp(filepath.Dir(path), ".source-blob-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename, there is nothing left to remove
+	verifier := b.Blob.Digest.Verifier()
+	n, err := io.Copy(io.MultiWriter(f, verifier), io.LimitReader(rc, b.Blob.Size+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		return err
+	case n != b.Blob.Size:
+		return fmt.Errorf("read %d bytes, the manifest says %d", n, b.Blob.Size)
+	case !verifier.Verified():
+		return fmt.Errorf("content does not match digest %s", b.Blob.Digest)
+	}
+	return os.Rename(f.Name(), path)
 }
