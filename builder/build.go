@@ -28,6 +28,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	emulationReady := startEmulation(ctx, o.Emulation, plan.emulators, o.Stderr)
+	defer func() { _ = emulationReady() }() // waited for on every path
 	store, err := openStore(o.Store, o.Stderr)
 	if err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := checkBaseLabels(ctx, &o, store, sys, plan.needs); err != nil {
 		return nil, err
 	}
-	if err := prepareEmulation(ctx, o.Emulation, plan.emulators, o.Stderr); err != nil {
+	if err := emulationReady(); err != nil {
 		return nil, err
 	}
 	preflight()

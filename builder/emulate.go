@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/polyarch/polyarch/emulation"
@@ -17,6 +18,32 @@ type emulator struct {
 	Platform    specs.Platform
 	Entry       emulation.Emulator
 	Interpreter string
+}
+
+// startEmulation starts prepareEmulation for emus while the rest of the
+// preflight runs (it needs neither the store nor a registry: a binfmt_misc
+// mount and a qemu start per platform), and returns the function that
+// waits for it and returns its error; call it on every path. In host mode,
+// which changes the host, nothing starts before that call: the host is
+// changed only once every other check passed.
+func startEmulation(ctx context.Context, o EmulationOptions, emus []emulator, warn io.Writer) func() error {
+	var once sync.Once
+	var err error
+	if mode, perr := emulation.ParseMode(o.Mode); perr != nil || mode == emulation.ModeHost || len(emus) == 0 {
+		return func() error {
+			once.Do(func() { err = prepareEmulation(ctx, o, emus, warn) })
+			return err
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer timed("emulation", timingAll)()
+		done <- prepareEmulation(ctx, o, emus, warn)
+	}()
+	return func() error {
+		once.Do(func() { err = <-done })
+		return err
+	}
 }
 
 // prepareEmulation makes sure every platform in need can execute its RUN
@@ -45,8 +72,17 @@ func prepareEmulation(ctx context.Context, o EmulationOptions, emus []emulator, 
 			return err
 		}
 	}
-	for _, e := range emus {
-		if err := ensureHandler(ctx, e, o.QEMUDir, where != targetNone); err != nil {
+	// Each platform's handler is proved (a qemu start, ~40 ms) at the
+	// same time as the others'; the first failure in request order is
+	// reported, as when they ran one after the other.
+	errs := make([]error, len(emus))
+	var wg sync.WaitGroup
+	for i, e := range emus {
+		wg.Go(func() { errs[i] = ensureHandler(ctx, e, o.QEMUDir, where != targetNone) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}

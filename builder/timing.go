@@ -10,6 +10,7 @@ import (
 const timingAll = "all"
 
 // Phases timed at debug level: preflight (checks before any build),
+// emulation (handlers mounted, registered and probed, during preflight),
 // base-import (polyarch's import of oci: bases and named contexts, per
 // platform), build-key (the whole-build cache lookup, with hit=, see
 // wholecache.go), from (a FROM step: buildah resolves and, if needed, pulls
