@@ -15,6 +15,7 @@ import (
 	is "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
+	"golang.org/x/sync/errgroup"
 )
 
 // An index entry's platform is a label; the image's config says what its
@@ -36,18 +37,31 @@ func (m mislabel) String() string {
 		m.Image, emulation.FormatPlatform(m.Entry), m.ManifestDigest, emulation.FormatPlatform(m.Config))
 }
 
+// labelReads bounds the base entries checkBaseLabels reads at once.
+const labelReads = 4
+
 // checkBaseLabels compares, for every base and platform the build needs,
 // the index entry's platform with the config's. A mismatch is an error
 // naming each one, or, with o.AllowMislabelledBase, a warning on o.Stderr.
 func checkBaseLabels(ctx context.Context, o *Options, store storage.Store, sys *types.SystemContext, needs []baseNeed) error {
+	// Every (base, platform) is read at the same time, reported in order.
+	marks, errs := make([]*mislabel, len(needs)), make([]error, len(needs))
+	var g errgroup.Group
+	g.SetLimit(labelReads)
+	for i, n := range needs {
+		g.Go(func() error {
+			marks[i], errs[i] = baseLabel(ctx, o, store, sys, n)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	var found []string
-	for _, n := range needs {
-		m, err := baseLabel(ctx, o, store, sys, n)
-		if err != nil {
-			return fmt.Errorf("checking the platform of base image %s for %s: %w", n.Image, emulation.FormatPlatform(n.Platform), err)
+	for i, n := range needs {
+		if errs[i] != nil {
+			return fmt.Errorf("checking the platform of base image %s for %s: %w", n.Image, emulation.FormatPlatform(n.Platform), errs[i])
 		}
-		if m != nil {
-			found = append(found, m.String())
+		if marks[i] != nil {
+			found = append(found, marks[i].String())
 		}
 	}
 	if len(found) == 0 {

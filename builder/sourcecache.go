@@ -21,8 +21,9 @@ import (
 // the config again. Within one build those reads now share one image
 // source per registry reference, which keeps every manifest and config it
 // read: a cached 3-platform rebuild asks the registry for each document
-// once. Only metadata goes through it; layers are copied by
-// containers/image from a source of its own.
+// once. Only metadata is kept; layers are copied into local storage by
+// containers/image from a source of its own, and staging streams a
+// base's unchanged layers through the shared one (see baseblobs.go).
 
 // maxCachedBlob bounds the blobs the cache keeps (configs).
 const maxCachedBlob = 4 << 20
@@ -60,7 +61,7 @@ func metadataSource(ctx context.Context, sys *types.SystemContext, ref types.Ima
 	if err != nil {
 		return nil, err
 	}
-	s := &cachedSource{ImageSource: src, manifests: map[digest.Digest]cachedManifest{}, blobs: map[digest.Digest][]byte{}}
+	s := newCachedSource(src)
 	c.sources[key] = s
 	return s, nil
 }
@@ -97,12 +98,54 @@ type cachedManifest struct {
 }
 
 // cachedSource is a shared image source that keeps the manifests and
-// small blobs it read. Close does nothing: the cache closes it.
+// small blobs it read. Readers of different documents read at the same
+// time (the platforms' checks run concurrently); readers of one document
+// wait for its single read. Close does nothing: the cache closes it.
 type cachedSource struct {
 	types.ImageSource
 	mu        sync.Mutex
-	manifests map[digest.Digest]cachedManifest // "" is the top-level one
-	blobs     map[digest.Digest][]byte
+	manifests map[digest.Digest]*inflight[cachedManifest] // "" is the top-level one
+	blobs     map[digest.Digest]*inflight[[]byte]
+}
+
+// newCachedSource wraps src with empty caches.
+func newCachedSource(src types.ImageSource) *cachedSource {
+	return &cachedSource{ImageSource: src, manifests: map[digest.Digest]*inflight[cachedManifest]{}, blobs: map[digest.Digest]*inflight[[]byte]{}}
+}
+
+// inflight is one read, under way (done open) or finished.
+type inflight[T any] struct {
+	done chan struct{}
+	val  T
+	kept bool // read without error and kept: val is the document
+}
+
+// readOnce returns key's document from m, read by get unless another
+// reader is already reading it, whose result is then shared. A failed
+// read, or one keep refuses, is not kept: the next reader reads again
+// (a waiter for it too). mu guards m; get runs without it.
+func readOnce[T any](mu *sync.Mutex, m map[digest.Digest]*inflight[T], key digest.Digest, get func() (T, error), keep func(T) bool) (T, error) {
+	mu.Lock()
+	if f, ok := m[key]; ok {
+		mu.Unlock()
+		<-f.done
+		if f.kept {
+			return f.val, nil
+		}
+		return get()
+	}
+	f := &inflight[T]{done: make(chan struct{})}
+	m[key] = f
+	mu.Unlock()
+	val, err := get()
+	f.val, f.kept = val, err == nil && keep(val)
+	if !f.kept {
+		mu.Lock()
+		delete(m, key)
+		mu.Unlock()
+	}
+	close(f.done)
+	return val, err
 }
 
 // Close leaves the source open for the build's next reader.
@@ -114,17 +157,14 @@ func (s *cachedSource) GetManifest(ctx context.Context, instance *digest.Digest)
 	if instance != nil {
 		key = *instance
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m, ok := s.manifests[key]; ok {
-		return bytes.Clone(m.raw), m.mime, nil
-	}
-	raw, mime, err := s.ImageSource.GetManifest(ctx, instance)
+	m, err := readOnce(&s.mu, s.manifests, key, func() (cachedManifest, error) {
+		raw, mime, err := s.ImageSource.GetManifest(ctx, instance)
+		return cachedManifest{raw: raw, mime: mime}, err
+	}, func(cachedManifest) bool { return true })
 	if err != nil {
 		return nil, "", err
 	}
-	s.manifests[key] = cachedManifest{raw: bytes.Clone(raw), mime: mime}
-	return raw, mime, nil
+	return bytes.Clone(m.raw), m.mime, nil
 }
 
 // GetBlob returns a blob of known small size (a config) from memory after
@@ -133,22 +173,16 @@ func (s *cachedSource) GetBlob(ctx context.Context, info types.BlobInfo, cache t
 	if info.Size < 0 || info.Size > maxCachedBlob || info.Digest == "" {
 		return s.ImageSource.GetBlob(ctx, info, cache)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b, ok := s.blobs[info.Digest]; ok {
-		return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
-	}
-	rc, _, err := s.ImageSource.GetBlob(ctx, info, cache)
+	b, err := readOnce(&s.mu, s.blobs, info.Digest, func() ([]byte, error) {
+		rc, _, err := s.ImageSource.GetBlob(ctx, info, cache)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(io.LimitReader(rc, maxCachedBlob+1))
+	}, func(b []byte) bool { return digest.FromBytes(b) == info.Digest })
 	if err != nil {
 		return nil, 0, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxCachedBlob+1))
-	if err != nil {
-		return nil, 0, err
-	}
-	if digest.FromBytes(b) == info.Digest {
-		s.blobs[info.Digest] = b
 	}
 	return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
 }

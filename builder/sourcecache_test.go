@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/image"
@@ -16,22 +19,23 @@ import (
 // countingSource counts the reads that reach the transport.
 type countingSource struct {
 	types.ImageSource
-	manifests, blobs int
+	manifests, blobs atomic.Int32
 }
 
 func (c *countingSource) GetManifest(ctx context.Context, d *digest.Digest) ([]byte, string, error) {
-	c.manifests++
+	c.manifests.Add(1)
+	time.Sleep(time.Millisecond) // a registry round trip: concurrent readers overlap
 	return c.ImageSource.GetManifest(ctx, d)
 }
 
 func (c *countingSource) GetBlob(ctx context.Context, info types.BlobInfo, cache types.BlobInfoCache) (io.ReadCloser, int64, error) {
-	c.blobs++
+	c.blobs.Add(1)
 	return c.ImageSource.GetBlob(ctx, info, cache)
 }
 
 // TestCachedSourceReadsOnce resolves every platform of the fixture index
-// twice through one cachedSource: each manifest and config reaches the
-// transport once.
+// twice through one cachedSource, one after the other and all at once:
+// each manifest and config reaches the transport once.
 func TestCachedSourceReadsOnce(t *testing.T) {
 	fixtures := os.Getenv("POLYARCH_FIXTURES")
 	if fixtures == "" {
@@ -41,36 +45,49 @@ func TestCachedSourceReadsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	raw, err := ref.NewImageSource(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	counter := &countingSource{ImageSource: raw}
-	src := &cachedSource{ImageSource: counter, manifests: map[digest.Digest]cachedManifest{}, blobs: map[digest.Digest][]byte{}}
-	archs := []string{"amd64", "arm64", "s390x"}
-	for round := 0; round < 2; round++ {
-		for _, arch := range archs {
-			sys := &types.SystemContext{OSChoice: "linux", ArchitectureChoice: arch}
-			img, err := image.FromSource(ctx, sys, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := img.OCIConfig(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cfg.Architecture != arch {
-				t.Errorf("round %d: config for %s says %s", round, arch, cfg.Architecture)
-			}
-			_ = img.Close() // a no-op on the shared source
+	for _, concurrent := range []bool{false, true} {
+		ctx := context.Background()
+		raw, err := ref.NewImageSource(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if want := 1 + len(archs); counter.manifests != want {
-		t.Errorf("%d manifest reads reached the transport, want %d", counter.manifests, want)
-	}
-	if counter.blobs != len(archs) {
-		t.Errorf("%d blob reads reached the transport, want %d (one config per platform)", counter.blobs, len(archs))
+		defer raw.Close()
+		counter := &countingSource{ImageSource: raw}
+		src := newCachedSource(counter)
+		archs := []string{"amd64", "arm64", "s390x"}
+		var wg sync.WaitGroup
+		for round := 0; round < 2; round++ {
+			for _, arch := range archs {
+				resolve := func() {
+					sys := &types.SystemContext{OSChoice: "linux", ArchitectureChoice: arch}
+					img, err := image.FromSource(ctx, sys, src)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer img.Close() // a no-op on the shared source
+					cfg, err := img.OCIConfig(ctx)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if cfg.Architecture != arch {
+						t.Errorf("round %d: config for %s says %s", round, arch, cfg.Architecture)
+					}
+				}
+				if concurrent {
+					wg.Go(resolve) // as checkBaseLabels reads every platform
+				} else {
+					resolve()
+				}
+			}
+		}
+		wg.Wait()
+		if want := int32(1 + len(archs)); counter.manifests.Load() != want {
+			t.Errorf("concurrent=%t: %d manifest reads reached the transport, want %d", concurrent, counter.manifests.Load(), want)
+		}
+		if counter.blobs.Load() != int32(len(archs)) {
+			t.Errorf("concurrent=%t: %d blob reads reached the transport, want %d (one config per platform)", concurrent, counter.blobs.Load(), len(archs))
+		}
 	}
 }
