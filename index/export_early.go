@@ -77,17 +77,27 @@ func linkOrCopy(from, to string) error {
 		return err
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(to), ".blob-")
+	return writeAtomically(to, src, nil)
+}
+
+// writeAtomically writes what r gives to path through a temporary file
+// next to it, renamed over path only if check (when set) accepts the
+// number of bytes written: path holds all of it or is left as it was.
+func writeAtomically(path string, r io.Reader, check func(n int64) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".blob-")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, src); err != nil {
-		tmp.Close()
+	defer os.Remove(tmp.Name()) // nothing is left there after the rename
+	n, err := io.Copy(tmp, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && check != nil {
+		err = check(n)
+	}
+	if err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), to)
+	return os.Rename(tmp.Name(), path)
 }

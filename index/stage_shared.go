@@ -222,31 +222,22 @@ func sameAlgorithm(mt string, algo compressiontypes.Algorithm) bool {
 	return false
 }
 
-// writeVerified copies b to path through a temporary file, checking its
-// digest and size, so that path holds b's bytes or nothing.
+// writeVerified copies b to path, checking its digest and size, so that
+// path holds b's bytes or nothing.
 func writeVerified(ctx context.Context, b SourceBlob, cache types.BlobInfoCache, path string) error {
 	rc, err := b.Open(ctx, cache)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(filepath.Dir(path), ".source-blob-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after a successful rename, there is nothing left to remove
 	verifier := b.Blob.Digest.Verifier()
-	n, err := io.Copy(io.MultiWriter(f, verifier), io.LimitReader(rc, b.Blob.Size+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case err != nil:
-		return err
-	case n != b.Blob.Size:
-		return fmt.Errorf("read %d bytes, the manifest says %d", n, b.Blob.Size)
-	case !verifier.Verified():
-		return fmt.Errorf("content does not match digest %s", b.Blob.Digest)
-	}
-	return os.Rename(f.Name(), path)
+	return writeAtomically(path, io.TeeReader(io.LimitReader(rc, b.Blob.Size+1), verifier), func(n int64) error {
+		switch {
+		case n != b.Blob.Size:
+			return fmt.Errorf("read %d bytes, the manifest says %d", n, b.Blob.Size)
+		case !verifier.Verified():
+			return fmt.Errorf("content does not match digest %s", b.Blob.Digest)
+		}
+		return nil
+	})
 }

@@ -71,7 +71,7 @@ func TestSharedLayersSourceBlob(t *testing.T) {
 				if rerr == nil {
 					t.Errorf("%s was written though the blob was not reused", path)
 				}
-				leftovers, _ := filepath.Glob(filepath.Join(dir, ".source-blob-*"))
+				leftovers, _ := filepath.Glob(filepath.Join(dir, ".blob-*"))
 				if len(leftovers) > 0 {
 					t.Errorf("temporary files left: %v", leftovers)
 				}

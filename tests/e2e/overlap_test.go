@@ -19,6 +19,7 @@ type writes struct {
 	order    []string       // "blob", "child", "reftag", "index" in log order
 	blobs    map[string]int // digest -> position of its first write
 	blobPuts map[string]int // digest -> uploads
+	mounts   map[string]int // digest -> cross-repository mounts
 	children map[string]int // manifest digest -> position
 	reftags  []int          // positions of referrers tags (sha256-HEX)
 	index    int            // position of the tag write; -1 if none
@@ -32,7 +33,7 @@ var (
 // parseWrites reads the writes to repository path repo (e.g. "/push/app")
 // and its tag from the access log lines reqs.
 func parseWrites(reqs []string, repo, tag string) writes {
-	w := writes{blobs: map[string]int{}, blobPuts: map[string]int{}, children: map[string]int{}, index: -1}
+	w := writes{blobs: map[string]int{}, blobPuts: map[string]int{}, mounts: map[string]int{}, children: map[string]int{}, index: -1}
 	digestOf := func(m []string) string { return strings.Replace(m[1], "%3A", ":", 1) }
 	add := func(kind string) int { w.order = append(w.order, kind); return len(w.order) - 1 }
 	for _, req := range reqs {
@@ -50,6 +51,7 @@ func parseWrites(reqs []string, repo, tag string) writes {
 		case method == "POST" && strings.Contains(uri, repo+"/blobs/uploads/") && strings.Contains(uri, "mount="):
 			at := add("blob")
 			if m := mountDigest.FindStringSubmatch(uri); m != nil {
+				w.mounts[digestOf(m)]++
 				if _, ok := w.blobs[digestOf(m)]; !ok {
 					w.blobs[digestOf(m)] = at
 				}

@@ -93,12 +93,21 @@ func TestBuildPushOrder(t *testing.T) {
 			t.Errorf("blob %s uploaded %d times", d, n)
 		}
 	}
-	// 3 configs + 3 RUN layers + 3 base layers (one per architecture) +
-	// 1 shared COPY layer = 10 distinct blobs, and 4 provenance
-	// statements with the empty config they share = 5; without
-	// deduplication the COPY layer would be uploaded three times.
-	if len(w.blobPuts) != 10+5 {
-		t.Errorf("%d distinct blobs uploaded, want 10 of the images and 5 of their provenance: %v", len(w.blobPuts), w.blobPuts)
+	// 3 configs + 3 RUN layers + 1 shared COPY layer = 7 distinct blobs
+	// uploaded, and 4 provenance statements with the empty config they
+	// share = 5; without deduplication the COPY layer would be uploaded
+	// three times. The 3 base layers (one per architecture) are the
+	// base's own blobs, mounted from its repository on this registry.
+	if len(w.blobPuts) != 7+5 {
+		t.Errorf("%d distinct blobs uploaded, want 7 of the images and 5 of their provenance: %v", len(w.blobPuts), w.blobPuts)
+	}
+	if len(w.mounts) != 3 {
+		t.Errorf("%d distinct blobs mounted, want the 3 base layers: %v", len(w.mounts), w.mounts)
+	}
+	for d := range w.mounts {
+		if w.blobPuts[d] > 0 {
+			t.Errorf("blob %s both mounted and uploaded", d)
+		}
 	}
 	_, desc, _ := layout{t: t, dir: out}.top()
 	if got := "sha256:" + sha256hex(raw.Stdout); got != desc.Digest.String() {
