@@ -72,9 +72,11 @@ func summarize(platform string, wall, commit time.Duration, steps []StepRecord) 
 	return s
 }
 
-// seconds returns d in seconds, to the millisecond.
+// seconds returns d in seconds, to the microsecond: a platform taken
+// from the whole-build cache can take less than a millisecond, and its
+// wall time is still not zero.
 func seconds(d time.Duration) float64 {
-	return float64(d.Milliseconds()) / 1000
+	return float64(d.Microseconds()) / 1e6
 }
 
 // Hint suggests cross-compilation when the slowest emulated RUN step

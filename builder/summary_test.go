@@ -31,9 +31,13 @@ func TestSummarize(t *testing.T) {
 		{"emulated RUN under half", steps, 20 * sec, 2, 1, 9 * sec, "[3/4] RUN make", ""},
 		{"native RUN gets no hint", native, 9 * sec, 1, 0, 0, "", ""},
 		{"nothing ran", nil, sec, 0, 0, 0, "", ""},
+		{"whole-build cache, under a millisecond", nil, 420 * time.Microsecond, 0, 0, 0, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := summarize("linux/s390x", tc.wall, 0, tc.steps)
+			if want := tc.wall.Seconds(); s.WallSeconds != want {
+				t.Errorf("wall %v s, want %v s", s.WallSeconds, want)
+			}
 			if s.Run != tc.run || s.Cached != tc.cached || s.Steps != tc.run+tc.cached {
 				t.Errorf("run %d cached %d steps %d, want %d %d", s.Run, s.Cached, s.Steps, tc.run, tc.cached)
 			}
