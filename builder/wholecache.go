@@ -42,12 +42,7 @@ import (
 const buildKeysDir = session.BuildKeysDir
 
 // keyEntry is what a key's file holds.
-type keyEntry struct {
-	// Image is the ID of the platform's image.
-	Image string `json:"image"`
-	// Steps is how many steps after FROM the build had, for the summary.
-	Steps int `json:"steps"`
-}
+type keyEntry = session.BuildKeyEntry
 
 // wholeCache decides, for one build, whether and under which key each
 // platform's image can be reused; it reads the Containerfile and hashes
@@ -136,12 +131,8 @@ func (w *wholeCache) key(p specs.Platform, opts *define.BuildOptions) string {
 // lookup returns the entry of key when the image it names is in the
 // store with its layers; nil otherwise.
 func (w *wholeCache) lookup(key string) *keyEntry {
-	b, err := os.ReadFile(w.path(key))
-	if err != nil {
-		return nil
-	}
-	var e keyEntry
-	if json.Unmarshal(b, &e) != nil || !imageIDPattern.MatchString(e.Image) {
+	e, err := session.ReadBuildKey(w.path(key))
+	if err != nil || !imageIDPattern.MatchString(e.Image) {
 		return nil
 	}
 	img, err := w.store.Image(e.Image)

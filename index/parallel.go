@@ -1,6 +1,6 @@
 package index
 
-import "sync"
+import "golang.org/x/sync/errgroup"
 
 // manifestReads is how many manifests are read from one source at once:
 // a registry answers each in about one round trip, and a source's
@@ -20,17 +20,12 @@ func eachInParallel(n, limit int, f func(i int) error) error {
 		return nil
 	}
 	errs := make([]error, n)
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(limit)
 	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = f(i)
-		}()
+		g.Go(func() error { errs[i] = f(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // the calls' errors are in errs, by index
 	for _, err := range errs {
 		if err != nil {
 			return err

@@ -13,6 +13,24 @@ import (
 // builder's wholecache.go).
 const BuildKeysDir = "polyarch/build-keys"
 
+// BuildKeyEntry is what a build key's file holds.
+type BuildKeyEntry struct {
+	// Image is the ID of the platform's image.
+	Image string `json:"image"`
+	// Steps is how many steps after FROM the build had, for the summary.
+	Steps int `json:"steps"`
+}
+
+// ReadBuildKey reads the key file at path.
+func ReadBuildKey(path string) (BuildKeyEntry, error) {
+	var e BuildKeyEntry
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &e)
+	}
+	return e, err
+}
+
 // RemoveStaleBuildKeys removes the recorded build keys whose image is no
 // longer in store (removed by rmi or prune, or never written whole) and
 // returns how many it removed. A key file that cannot be read is stale.
@@ -42,14 +60,8 @@ func RemoveStaleBuildKeys(store storage.Store) (int, error) {
 // keyImageExists reports whether the key file at path names an image
 // that store holds.
 func keyImageExists(store storage.Store, path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	var e struct {
-		Image string `json:"image"`
-	}
-	if json.Unmarshal(b, &e) != nil || e.Image == "" {
+	e, err := ReadBuildKey(path)
+	if err != nil || e.Image == "" {
 		return false
 	}
 	_, err = store.Image(e.Image)
